@@ -1,1 +1,82 @@
-fn main() {}
+//! `medvox`: the command-line tool.
+
+mod bench;
+mod convert;
+mod demo;
+mod info;
+mod progress;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Parallel and GPU-accelerated medical image processing.
+#[derive(Debug, Parser)]
+#[command(name = "medvox", version, about, propagate_version = true)]
+struct Cli {
+    /// Worker threads (default: all cores).
+    #[arg(long, global = true, value_name = "N")]
+    threads: Option<usize>,
+    /// No progress bars or chatter on stderr.
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Print format, size, pixel type, geometry and statistics of an image.
+    Info(info::Args),
+    /// Convert an image between formats (NIfTI, NRRD, MetaImage; Analyze read-only).
+    Convert(convert::Args),
+    /// Time an operation in-process (median of N runs after a warm-up).
+    Bench(bench::Args),
+    /// Generate a synthetic CT phantom and run the main pipeline on it (no input needed).
+    Demo(demo::Args),
+}
+
+/// Settings every subcommand gets.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    /// Executor for block operations.
+    pub exec: medvox::core::Executor,
+    /// Show progress bars (stderr is a terminal and no `--quiet`).
+    pub chatty: bool,
+    /// No notes or warnings on stderr (`--quiet`).
+    pub quiet: bool,
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Some(n) = cli.threads {
+        anyhow::ensure!(n >= 1, "--threads must be at least 1");
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global()
+            .map_err(|e| anyhow::anyhow!("thread pool: {e}"))?;
+    }
+    let chatty = !cli.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let exec = medvox::core::Executor::default().with_progress(progress::block_progress(chatty));
+    let ctx = Ctx {
+        exec,
+        chatty,
+        quiet: cli.quiet,
+    };
+    match cli.command {
+        Command::Info(a) => info::run(&ctx, a),
+        Command::Convert(a) => convert::run(&ctx, a),
+        Command::Demo(a) => demo::run(&ctx, a),
+        Command::Bench(a) => bench::run(&ctx, a),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("medvox: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
