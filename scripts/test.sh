@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs every medvox test on a fresh machine: installs what the tests need
+# (system packages when run as root, a Python venv with the reference tools),
+# builds in release mode, runs the Rust tests, then the reference cross-checks
+# against SimpleITK / nibabel / pynrrd. Usage: bash scripts/test.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# 1. System packages (Debian/Ubuntu, root only). Later GPU tests add mesa-vulkan-drivers.
+APT_PACKAGES=(python3-venv)
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  missing=()
+  for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  if [ ${#missing[@]} -gt 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" || \
+      echo "warning: could not install ${missing[*]} (continuing; python3 may already have venv)"
+  fi
+fi
+
+# 2. Python venv with the reference implementations.
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then "$PY" -m venv .venv; fi
+.venv/bin/python -m pip install -q --disable-pip-version-check -r tests/reference/requirements.txt
+
+# 3. Rust: format, lints, build, tests (release: numeric tests run fast).
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --release -q -- -D warnings
+cargo build --workspace --release
+cargo test --workspace --release -q
+
+# 4. Reference cross-checks with the release binary.
+MEDVOX_BIN="$PWD/target/release/medvox" .venv/bin/python -m pytest tests/reference -q
+echo "all tests passed"
