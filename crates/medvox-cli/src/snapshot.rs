@@ -85,6 +85,7 @@ impl RgbImage {
     }
 
     /// Pixel at `(x, y)`, `None` outside.
+    #[allow(dead_code)] // API for library users and tests; the CLI only writes images
     pub fn get(&self, x: u32, y: u32) -> Option<[u8; 3]> {
         if x >= self.width || y >= self.height {
             return None;
@@ -266,15 +267,14 @@ impl Canon {
 }
 
 /// One panel: world axes along the image columns (left → right) and rows
-/// (top → bottom), whether the canonical coordinate increases that way, the
-/// fixed axis and the letters at the left, right, top and bottom edges.
+/// (top → bottom), whether the canonical coordinate increases that way,
+/// and the letters at the left, right, top and bottom edges.
 struct PanelSpec {
     title: &'static str,
     h: usize,
     h_inc: bool,
     v: usize,
     v_inc: bool,
-    fixed: usize,
     letters: [char; 4],
 }
 
@@ -285,7 +285,6 @@ const PANELS: [PanelSpec; 3] = [
         h_inc: true,
         v: 1,
         v_inc: true,
-        fixed: 2,
         letters: ['R', 'L', 'A', 'P'],
     },
     PanelSpec {
@@ -294,7 +293,6 @@ const PANELS: [PanelSpec; 3] = [
         h_inc: true,
         v: 2,
         v_inc: false,
-        fixed: 1,
         letters: ['R', 'L', 'S', 'I'],
     },
     PanelSpec {
@@ -303,7 +301,6 @@ const PANELS: [PanelSpec; 3] = [
         h_inc: true,
         v: 2,
         v_inc: false,
-        fixed: 0,
         letters: ['A', 'P', 'S', 'I'],
     },
 ];
@@ -566,16 +563,15 @@ fn render_layout(
     }
     let pu = canon.canon_of(point);
 
-    let (lo, hi) = match opts.window {
-        Some((c, w)) => {
-            ensure!(
-                c.is_finite() && w.is_finite() && w > 0.0,
-                "window needs a finite centre and a width > 0, got {c},{w}"
-            );
-            (c - w / 2.0, c + w / 2.0)
-        }
-        None => auto_range(volume).unwrap_or((0.0, 1.0)),
-    };
+    let (c, w) = opts
+        .window
+        .or_else(|| auto_window(volume))
+        .unwrap_or((0.5, 1.0));
+    ensure!(
+        c.is_finite() && w.is_finite() && w > 0.0,
+        "window needs a finite centre and a width > 0, got {c},{w}"
+    );
+    let (lo, hi) = (c - w / 2.0, c + w / 2.0);
 
     let ov = match overlay {
         Some(o) => {
@@ -665,8 +661,8 @@ fn render_layout(
         point[0],
         point[1],
         point[2],
-        fmt_num((lo + hi) / 2.0),
-        fmt_num(hi - lo)
+        fmt_num(c),
+        fmt_num(w)
     );
     let width =
         (cell_w.iter().sum::<u32>() + 2 * OUTER).max(text_width(&footer) as u32 + 2 * OUTER);
