@@ -14,6 +14,7 @@ use medvox::core::phantom::{ct_phantom, PhantomSpec};
 use medvox::core::stats::stats;
 use medvox::core::{AnyVolume, Volume};
 
+use crate::snapshot::{self, SnapshotOptions};
 use crate::Ctx;
 
 /// Arguments of `medvox demo`.
@@ -99,7 +100,20 @@ pub fn run(ctx: &Ctx, a: Args) -> anyhow::Result<()> {
     })?;
     files.push(bone_path);
 
-    // 3. Summary.
+    // 3. Pictures: the phantom in a brain window, and with the bone mask over it.
+    let brain = SnapshotOptions {
+        window: Some((40.0, 400.0)),
+        ..Default::default()
+    };
+    for (name, overlay) in [("phantom.png", None), ("bone_mask.png", Some(&bone_any))] {
+        let p = a.out.join(name);
+        t.time(&format!("snapshot {name}"), || -> anyhow::Result<()> {
+            snapshot::write_png(&p, &snapshot::render(&phantom_any, overlay, &brain)?)
+        })?;
+        files.push(p);
+    }
+
+    // 4. Summary.
     let s = stats(&phantom, &ctx.exec).context("empty phantom")?;
     let bone_voxels: u64 = bone.as_slice().iter().map(|&b| b as u64).sum();
     let voxel_mm3: f64 = spec.spacing.iter().product();

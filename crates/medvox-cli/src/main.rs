@@ -5,6 +5,8 @@ mod convert;
 mod demo;
 mod info;
 mod progress;
+mod snapshot;
+mod snapshot_cmd;
 
 use std::process::ExitCode;
 
@@ -30,6 +32,8 @@ enum Command {
     Info(info::Args),
     /// Convert an image between formats (NIfTI, NRRD, MetaImage; Analyze read-only).
     Convert(convert::Args),
+    /// Write a PNG of the three orthogonal slices (radiological convention, true aspect ratio).
+    Snapshot(snapshot_cmd::Args),
     /// Time an operation in-process (median of N runs after a warm-up).
     Bench(bench::Args),
     /// Generate a synthetic CT phantom and run the main pipeline on it (no input needed).
@@ -67,6 +71,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Convert(a) => convert::run(&ctx, a),
         Command::Demo(a) => demo::run(&ctx, a),
         Command::Bench(a) => bench::run(&ctx, a),
+        Command::Snapshot(a) => snapshot_cmd::run(&ctx, a),
     }
 }
 
