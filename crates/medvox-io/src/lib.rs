@@ -19,6 +19,7 @@ pub mod analyze;
 pub mod atomic;
 pub mod error;
 pub mod gz;
+mod header_text;
 pub mod limits;
 pub mod metaimage;
 pub mod nifti;
