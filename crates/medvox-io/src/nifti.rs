@@ -491,7 +491,11 @@ impl Header {
                 (Some(qto), pix)
             } else {
                 // ITK gives up here (sheared sform, no qform): keep the exact affine.
-                (Some(sto), split_columns(&sto).1)
+                let lengths = split_columns(&sto).1;
+                (
+                    Some(sto),
+                    std::array::from_fn(|c| if lengths[c] > 0.0 { lengths[c] } else { pix[c] }),
+                )
             }
         };
         let mut origin = [0.0; 3];
@@ -705,7 +709,7 @@ fn pixel_type(code: i16) -> std::result::Result<PixelType, (bool, String)> {
         Err(_) if code == 1 => {
             return Err((true, "datatype 1 (binary, 1 bit per voxel) is not supported".into()))
         }
-        Err(_) => return Err((false, format!("unknown datatype code {code}"))),
+        Err(_) => return Err((false, format!("unknown datatype {code}"))),
     })
 }
 
