@@ -825,38 +825,34 @@ struct Inflate<'a> {
 }
 
 impl Inflate<'_> {
-    /// Inflates into typed volumes. One volume is built in place (see
-    /// [`Inflate::voxels`]); a series is split by [`raw::decode_volumes`].
+    /// Inflates into typed volumes: one volume keeps the inflated buffer (see
+    /// [`Inflate::voxels`]), a series is copied out of it volume by volume.
     fn volumes<T: Pixel>(&self) -> Result<Vec<AnyVolume>>
     where
         AnyVolume: From<Volume<T>>,
     {
-        let n = self.size.iter().product::<usize>() * self.count;
-        let mut voxels = self.voxels::<T>(n).map_err(|reason| IoError::Data {
-            path: self.path.to_path_buf(),
-            reason,
-        })?;
-        if self.count > 1 {
-            let bytes: &[u8] = bytemuck::cast_slice(&voxels);
-            return raw::decode_volumes(
-                self.path,
-                T::TYPE,
-                self.size,
-                self.count,
-                self.geometry,
-                cfg!(target_endian = "big"),
-                |buf| {
-                    buf.copy_from_slice(bytes);
-                    Ok(())
-                },
-            );
-        }
+        let per = self.size.iter().product::<usize>();
+        let mut voxels = self
+            .voxels::<T>(per * self.count)
+            .map_err(|reason| IoError::Data {
+                path: self.path.to_path_buf(),
+                reason,
+            })?;
         if self.big_endian != cfg!(target_endian = "big") {
             medvox_core::pixel::swap_bytes_in_place(&mut voxels);
         }
-        Ok(vec![Volume::from_vec(self.size, voxels, self.geometry)
-            .at(self.path)?
-            .into()])
+        let volume = |v: Vec<T>| -> Result<AnyVolume> {
+            Ok(Volume::from_vec(self.size, v, self.geometry)
+                .at(self.path)?
+                .into())
+        };
+        if self.count == 1 {
+            return Ok(vec![volume(voxels)?]);
+        }
+        voxels
+            .chunks_exact(per)
+            .map(|c| volume(c.to_vec()))
+            .collect()
     }
 
     /// The `n` values after the first `skip` decompressed bytes, in file byte

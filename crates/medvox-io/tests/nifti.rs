@@ -401,6 +401,39 @@ fn big_endian_equals_little_endian() {
     assert_eq!(le[0].volumes[0].geometry().spacing, [0.5, 0.75, 2.0]);
 }
 
+/// A 4D series in either byte order, raw and gzipped, splits into the same volumes.
+#[test]
+fn big_endian_series() {
+    let dir = tempfile::tempdir().unwrap();
+    let vals: Vec<i32> = (0..36).map(|i| i * 1_000_003 - 7).collect();
+    let mut series = Vec::new();
+    for big in [false, true] {
+        let h = Hdr {
+            big,
+            ..Hdr::nifti(&[3, 2, 2, 3], 8, 32)
+        };
+        let bytes = [h.bytes(), data_bytes(&vals, big)].concat();
+        series.push(read(&write_file(
+            dir.path(),
+            &format!("s{big}.nii"),
+            &[&bytes],
+        )));
+        series.push(read(&write_file(
+            dir.path(),
+            &format!("s{big}.nii.gz"),
+            &[&gzip(&bytes)],
+        )));
+    }
+    assert!(series.iter().all(|s| *s == series[0]));
+    assert_eq!(series[0].volumes.len(), 3);
+    let all: Vec<i32> = series[0]
+        .volumes
+        .iter()
+        .flat_map(|v| v.to_volume::<i32>().as_slice().to_vec())
+        .collect();
+    assert_eq!(all, vals);
+}
+
 #[test]
 fn scaling_like_itk() {
     let dir = tempfile::tempdir().unwrap();
