@@ -50,6 +50,7 @@
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 
 use medvox_core::{AnyVolume, Geometry, PixelType};
 
@@ -58,7 +59,9 @@ use crate::header_text::{
     sibling, take_n, unsupported, write_files, DataSource, Encoding, Flow, Skip,
 };
 use crate::raw::{decode_volumes, le_bytes};
-use crate::{gz, Format, Image, ReadOptions, Result, VolumeReader, VolumeWriter, WriteOptions};
+use crate::{
+    gz, Format, Image, IoError, ReadOptions, Result, VolumeReader, VolumeWriter, WriteOptions,
+};
 
 const FORMAT: &str = "metaimage";
 
@@ -200,51 +203,50 @@ struct Plan {
     source: DataSource,
 }
 
+impl Header {
+    /// The value of a required key.
+    fn required(&self, path: &Path, key: &str) -> Result<&str> {
+        self.get(&[key]).ok_or_else(|| missing(path, key))
+    }
+
+    /// The first `n` numbers of the first of `keys` present (see [`Header::get`]).
+    fn numbers<T: FromStr>(&self, path: &Path, keys: &[&str], n: usize) -> Result<Option<Vec<T>>> {
+        self.get(keys)
+            .map(|v| {
+                take_n(
+                    path,
+                    FORMAT,
+                    keys[0],
+                    parse_all(path, FORMAT, keys[0], v)?,
+                    n,
+                    false,
+                )
+            })
+            .transpose()
+    }
+}
+
+fn missing(path: &Path, key: &str) -> IoError {
+    bad_header(path, FORMAT, format!("missing required field `{key}`"))
+}
+
 fn plan(path: &Path) -> Result<Plan> {
     let h = read_pairs(path)?;
-    let missing = |k: &str| bad_header(path, FORMAT, format!("missing required field `{k}`"));
-    let ndims: usize = parse_num(
-        path,
-        FORMAT,
-        "NDims",
-        h.get(&["NDims"]).ok_or_else(|| missing("NDims"))?,
-    )?;
-    if ndims == 0 {
-        return Err(bad_header(path, FORMAT, "NDims must be at least 1"));
-    }
-    if ndims > 4 {
-        return Err(unsupported(
-            path,
-            FORMAT,
-            format!("NDims = {ndims} (at most 4)"),
-        ));
-    }
-    let list = |keys: &[&str], default: f64, n: usize| -> Result<Vec<f64>> {
-        match h.get(keys) {
-            Some(v) => take_n(
+    let ndims: usize = parse_num(path, FORMAT, "NDims", h.required(path, "NDims")?)?;
+    match ndims {
+        0 => return Err(bad_header(path, FORMAT, "NDims must be at least 1")),
+        5.. => {
+            return Err(unsupported(
                 path,
                 FORMAT,
-                keys[0],
-                parse_all(path, FORMAT, keys[0], v)?,
-                n,
-                false,
-            ),
-            None => Ok(vec![default; n]),
+                format!("NDims = {ndims} (at most 4)"),
+            ))
         }
-    };
-    let dims: Vec<u64> = take_n(
-        path,
-        FORMAT,
-        "DimSize",
-        parse_all(
-            path,
-            FORMAT,
-            "DimSize",
-            h.get(&["DimSize"]).ok_or_else(|| missing("DimSize"))?,
-        )?,
-        ndims,
-        false,
-    )?;
+        _ => {}
+    }
+    let dims: Vec<u64> = h
+        .numbers(path, &["DimSize"], ndims)?
+        .ok_or_else(|| missing(path, "DimSize"))?;
     if let Some(a) = dims.iter().position(|&d| d == 0) {
         return Err(bad_header(
             path,
@@ -252,60 +254,79 @@ fn plan(path: &Path) -> Result<Plan> {
             format!("DimSize of axis {a} is 0"),
         ));
     }
-    let type_name = h
-        .get(&["ElementType"])
-        .ok_or_else(|| missing("ElementType"))?;
-    let pixel = match parse_type(type_name) {
+    let pixel = pixel_type(path, &h)?;
+    let geometry = geometry(path, &h, ndims)?;
+    let mut size = [1usize; 3];
+    for (dst, &d) in size.iter_mut().zip(&dims) {
+        *dst = d as usize;
+    }
+    let source = data_source(path, &h)?;
+    let big = h
+        .get(&["BinaryDataByteOrderMSB", "ElementByteOrderMSB"])
+        .is_some_and(truthy);
+    Ok(Plan {
+        pixel,
+        count: dims.get(3).map_or(1, |&d| d as usize),
+        dims,
+        size,
+        geometry,
+        big_endian: source.byte_order_big(big),
+        source,
+    })
+}
+
+/// The pixel type, refusing multi-component pixels.
+fn pixel_type(path: &Path, h: &Header) -> Result<PixelType> {
+    let name = h.required(path, "ElementType")?;
+    let pixel = match parse_type(name) {
         Some(Ok(t)) => t,
         Some(Err(why)) => return Err(unsupported(path, FORMAT, why)),
         None => {
             return Err(bad_header(
                 path,
                 FORMAT,
-                format!("unknown ElementType `{type_name}`"),
+                format!("unknown ElementType `{name}`"),
             ))
         }
     };
     if let Some(c) = h.get(&["ElementNumberOfChannels"]) {
         let c: u64 = parse_num(path, FORMAT, "ElementNumberOfChannels", c)?;
         if c != 1 {
-            return Err(unsupported(
-                path,
-                FORMAT,
-                format!(
-                    "ElementNumberOfChannels = {c}: multi-component pixels (complex, vector, RGB)"
-                ),
-            ));
+            let why = format!(
+                "ElementNumberOfChannels = {c}: multi-component pixels (complex, vector, RGB)"
+            );
+            return Err(unsupported(path, FORMAT, why));
         }
     }
+    Ok(pixel)
+}
 
-    // Geometry of the first (up to) 3 axes.
-    let spacing = list(&["ElementSpacing", "ElementSize"], 1.0, ndims)?;
-    let origin = list(&["Origin", "Offset", "Position"], 0.0, ndims)?;
-    let matrix = match h.get(&["TransformMatrix", "Rotation", "Orientation"]) {
-        Some(v) => take_n(
+/// The geometry of the first (up to) 3 axes (see the module documentation).
+fn geometry(path: &Path, h: &Header, ndims: usize) -> Result<Geometry> {
+    let spacing = h.numbers(path, &["ElementSpacing", "ElementSize"], ndims)?;
+    let origin = h.numbers(path, &["Origin", "Offset", "Position"], ndims)?;
+    let matrix = h
+        .numbers(
             path,
-            FORMAT,
-            "TransformMatrix",
-            parse_all(path, FORMAT, "TransformMatrix", v)?,
+            &["TransformMatrix", "Rotation", "Orientation"],
             ndims * ndims,
-            false,
-        )?,
-        None => (0..ndims * ndims)
-            .map(|i| if i % (ndims + 1) == 0 { 1.0 } else { 0.0 })
-            .collect(),
-    };
+        )?
+        .unwrap_or_else(|| {
+            (0..ndims * ndims)
+                .map(|i| if i % (ndims + 1) == 0 { 1.0 } else { 0.0 })
+                .collect()
+        });
     let n = ndims.min(3);
     let dirs: Vec<Vec<f64>> = (0..n)
         .map(|c| matrix[c * ndims..c * ndims + n].to_vec())
         .collect();
-    let geometry = itk_geometry(path, FORMAT, &spacing[..n], &dirs, &origin[..n])?;
-    let mut size = [1usize; 3];
-    for (dst, &d) in size.iter_mut().zip(&dims) {
-        *dst = d as usize;
-    }
+    let spacing = spacing.unwrap_or_else(|| vec![1.0; n]);
+    let origin = origin.unwrap_or_else(|| vec![0.0; n]);
+    itk_geometry(path, FORMAT, &spacing[..n], &dirs, &origin[..n])
+}
 
-    // Data.
+/// Where the voxel bytes are and how they are encoded.
+fn data_source(path: &Path, h: &Header) -> Result<DataSource> {
     let binary = h.get(&["BinaryData"]).is_none_or(truthy);
     let compressed = h.get(&["CompressedData"]).is_some_and(truthy);
     let encoding = match (binary, compressed) {
@@ -324,9 +345,7 @@ fn plan(path: &Path) -> Result<Plan> {
             format!("HeaderSize = {header_size}"),
         ));
     }
-    let spec = h
-        .get(&["ElementDataFile"])
-        .ok_or_else(|| missing("ElementDataFile"))?;
+    let spec = h.required(path, "ElementDataFile")?;
     let local = spec.eq_ignore_ascii_case("LOCAL");
     let mut source = if local {
         // MetaIO seeks to HeaderSize from the start of the file, even for LOCAL data.
@@ -348,18 +367,7 @@ fn plan(path: &Path) -> Result<Plan> {
         n if n > 0 && !local => Skip::Bytes(n as u64),
         _ => Skip::Bytes(0),
     };
-    let big = h
-        .get(&["BinaryDataByteOrderMSB", "ElementByteOrderMSB"])
-        .is_some_and(truthy);
-    Ok(Plan {
-        pixel,
-        count: dims.get(3).map_or(1, |&d| d as usize),
-        dims,
-        size,
-        geometry,
-        big_endian: source.byte_order_big(big),
-        source,
-    })
+    Ok(source)
 }
 
 impl VolumeReader for MetaImage {

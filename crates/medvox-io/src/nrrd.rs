@@ -60,7 +60,7 @@ use medvox_core::{with_volume, AnyVolume, Geometry, Pixel, PixelType, Volume};
 use crate::error::WithPath;
 use crate::header_text::{
     bad_header, data_files, itk_geometry, nums, parse_all, parse_num, parse_vectors, planar_dims,
-    read_header, sibling, unsupported, write_files, DataSource, Encoding, Flow, Skip,
+    read_header, sibling, unsupported, write_files, DataSource, Encoding, Flow, HeaderEnd, Skip,
 };
 use crate::raw::{decode_volumes, le_bytes};
 use crate::{gz, Format, Image, ReadOptions, Result, VolumeReader, VolumeWriter, WriteOptions};
@@ -266,7 +266,7 @@ impl Header {
 }
 
 /// Reads the header of `path`: the fields and where the header ends.
-fn read_fields(path: &Path) -> Result<(Header, crate::header_text::HeaderEnd)> {
+fn read_fields(path: &Path) -> Result<(Header, HeaderEnd)> {
     let mut h = Header::default();
     let mut seen = HashSet::new();
     let mut in_list = false;
@@ -371,7 +371,43 @@ fn plan(path: &Path) -> Result<Plan> {
         return Err(missing("endian"));
     }
 
-    // Space.
+    let space_dim = space_dim(path, &h)?;
+
+    let extra = non_spatial_axis(path, &h, dim, &sizes)?;
+    let count = extra.map_or(1, |a| sizes[a]);
+    let spatial: Vec<usize> = (0..dim).filter(|&a| Some(a) != extra).collect();
+    if let Some(d) = space_dim {
+        if spatial.len() > d {
+            return Err(bad(format!(
+                "{} spatial axes in a {d}-D space",
+                spatial.len()
+            )));
+        }
+    }
+
+    let geometry = geometry(path, &h, &spatial, space_dim)?;
+    let mut size = [1usize; 3];
+    for (dst, &a) in size.iter_mut().zip(&spatial) {
+        *dst = sizes[a] as usize;
+    }
+
+    let source = data_source(path, &h, encoding, end)?;
+    Ok(Plan {
+        pixel,
+        interleaved: extra == Some(0) && dim > 1,
+        count: count as usize,
+        size,
+        sizes,
+        geometry,
+        big_endian: source.byte_order_big(h.big_endian.unwrap_or(false)),
+        source,
+    })
+}
+
+/// The dimension of the header's space (`None` without `space`/`space dimension`),
+/// after checking that the space fields agree with each other.
+fn space_dim(path: &Path, h: &Header) -> Result<Option<usize>> {
+    let bad = |r: String| bad_header(path, FORMAT, r);
     let space_dim = match (h.space, h.space_dim) {
         (Some(s), Some(d)) if s.dim != d => {
             return Err(bad(format!(
@@ -424,7 +460,13 @@ fn plan(path: &Path) -> Result<Plan> {
         ));
     }
 
-    // The non-spatial axis: a range kind, else (4D) the axis without a space direction, else the last.
+    Ok(space_dim)
+}
+
+/// The non-spatial axis, if any: the one whose kind is not a domain kind, else
+/// (4D) the last axis without a space direction, else the 4th. It must be the
+/// first or the last axis unless its size is 1.
+fn non_spatial_axis(path: &Path, h: &Header, dim: usize, sizes: &[u64]) -> Result<Option<usize>> {
     let range: Vec<usize> = match &h.kinds {
         Some(k) => (0..dim).filter(|&a| !kind_is_domain(&k[a])).collect(),
         None => Vec::new(),
@@ -445,7 +487,7 @@ fn plan(path: &Path) -> Result<Plan> {
                 format!(
                     "{} non-spatial axes (kinds {:?}); at most one",
                     range.len(),
-                    h.kinds.unwrap_or_default()
+                    h.kinds.clone().unwrap_or_default()
                 ),
             ))
         }
@@ -460,36 +502,26 @@ fn plan(path: &Path) -> Result<Plan> {
             ));
         }
     }
-    let spatial: Vec<usize> = (0..dim).filter(|&a| Some(a) != extra).collect();
-    if let Some(d) = space_dim {
-        if spatial.len() > d {
-            return Err(bad(format!(
-                "{} spatial axes in a {d}-D space",
-                spatial.len()
-            )));
-        }
-    }
+    Ok(extra)
+}
 
-    let geometry = geometry(path, &h, &spatial, space_dim)?;
-    let mut size = [1usize; 3];
-    for (dst, &a) in size.iter_mut().zip(&spatial) {
-        *dst = sizes[a] as usize;
-    }
-
-    // Data.
-    let (skip, decoded_skip) =
-        match (h.byte_skip, encoding) {
-            (-1, Encoding::Raw) => (Skip::ToTail, 0),
-            (s, _) if s < 0 => return Err(unsupported(
+/// Where the voxel bytes are and how to read them.
+fn data_source(path: &Path, h: &Header, encoding: Encoding, end: HeaderEnd) -> Result<DataSource> {
+    let bad = |r: String| bad_header(path, FORMAT, r);
+    let (skip, decoded_skip) = match (h.byte_skip, encoding) {
+        (-1, Encoding::Raw) => (Skip::ToTail, 0),
+        (s, _) if s < 0 => {
+            return Err(unsupported(
                 path,
                 FORMAT,
                 format!(
                     "byte skip {s} with encoding {encoding:?} (-1 is supported for raw data only)"
                 ),
-            )),
-            (s, Encoding::Gzip) => (Skip::Bytes(0), s as u64),
-            (s, _) => (Skip::Bytes(s as u64), 0),
-        };
+            ))
+        }
+        (s, Encoding::Gzip) => (Skip::Bytes(0), s as u64),
+        (s, _) => (Skip::Bytes(s as u64), 0),
+    };
     let (files, first_offset) = match &h.data_file {
         Some(spec) => (data_files(path, FORMAT, spec, &h.listed)?, 0),
         None if end.at_eof => {
@@ -499,23 +531,13 @@ fn plan(path: &Path) -> Result<Plan> {
         }
         None => (vec![PathBuf::from(path)], end.data_offset),
     };
-    let source = DataSource {
+    Ok(DataSource {
         files,
         first_offset,
         line_skip: h.line_skip,
         skip,
         decoded_skip,
         encoding,
-    };
-    Ok(Plan {
-        pixel,
-        interleaved: extra == Some(0) && dim > 1,
-        count: count as usize,
-        size,
-        sizes,
-        geometry,
-        big_endian: source.byte_order_big(h.big_endian.unwrap_or(false)),
-        source,
     })
 }
 

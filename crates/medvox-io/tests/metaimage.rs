@@ -385,7 +385,7 @@ fn malformed_inputs_are_clear_errors() {
         ("no_dimsize", "NDims = 3\nElementType = MET_UCHAR\nElementDataFile = LOCAL\n", &data, "`DimSize`"),
         ("no_type", "NDims = 3\nDimSize = 2 3 4\nElementDataFile = LOCAL\n", &data, "`ElementType`"),
         ("no_datafile", "NDims = 3\nDimSize = 2 3 4\nElementType = MET_UCHAR\n", b"", "`ElementDataFile`"),
-        ("bad_type", &format!("NDims = 3\nDimSize = 2 3 4\nElementType = MET_QUAD\nElementDataFile = LOCAL\n"), &data, "unknown ElementType"),
+        ("bad_type", "NDims = 3\nDimSize = 2 3 4\nElementType = MET_QUAD\nElementDataFile = LOCAL\n", &data, "unknown ElementType"),
         ("array", "NDims = 3\nDimSize = 2 3 4\nElementType = MET_FLOAT_ARRAY\nElementDataFile = LOCAL\n", &data, "MET_FLOAT_ARRAY"),
         ("channels", &format!("{ok}ElementNumberOfChannels = 2\nElementDataFile = LOCAL\n"), &data, "ElementNumberOfChannels = 2"),
         ("int64", "NDims = 3\nDimSize = 2 3 1\nElementType = MET_LONG_LONG\nElementDataFile = LOCAL\n", &data, "64-bit"),
