@@ -417,7 +417,6 @@ impl Header {
         if self.flavor == Flavor::Analyze {
             return None;
         }
-        let finite_or_zero = |v: f64| if v.is_finite() { v } else { 0.0 };
         let eps = f64::EPSILON;
         let mut slope = finite_or_zero(self.scl_slope);
         if slope.abs() < eps {
@@ -1157,17 +1156,8 @@ fn build_header(v: &AnyVolume, count: usize, single: bool) -> std::result::Resul
     }
     put(70, &(ty as i16).to_le_bytes());
     put(72, &((ty.size_of() * 8) as i16).to_le_bytes());
-    let pixdim = [
-        q.qfac,
-        g.spacing[0],
-        g.spacing[1],
-        g.spacing[2],
-        1.0,
-        1.0,
-        1.0,
-        1.0,
-    ];
-    for (i, p) in pixdim.iter().enumerate() {
+    let [sx, sy, sz] = g.spacing;
+    for (i, p) in [q.qfac, sx, sy, sz, 1.0, 1.0, 1.0, 1.0].iter().enumerate() {
         put(76 + 4 * i, &(*p as f32).to_le_bytes());
     }
     let vox_offset = if single { WRITE_VOX_OFFSET as f32 } else { 0.0 };
@@ -1177,10 +1167,12 @@ fn build_header(v: &AnyVolume, count: usize, single: bool) -> std::result::Resul
     put(148, b"medvox");
     put(252, &(XFORM_SCANNER_ANAT as i16).to_le_bytes());
     put(254, &(XFORM_SCANNER_ANAT as i16).to_le_bytes());
-    for (i, x) in q.quatern.iter().chain(&q.offset).enumerate() {
+    let sform = sform_from_geometry(g);
+    let offset = sform.map(|row| row[3]);
+    for (i, x) in q.quatern.iter().chain(&offset).enumerate() {
         put(256 + 4 * i, &(*x as f32).to_le_bytes());
     }
-    for (r, row) in sform_from_geometry(g).iter().enumerate() {
+    for (r, row) in sform.iter().enumerate() {
         for (c, x) in row.iter().enumerate() {
             put(280 + 16 * r + 4 * c, &(*x as f32).to_le_bytes());
         }
@@ -1192,22 +1184,15 @@ fn build_header(v: &AnyVolume, count: usize, single: bool) -> std::result::Resul
 /// The RAS affine of an LPS geometry: `diag(-1,-1,1) · [D·diag(spacing) | origin]`.
 fn sform_from_geometry(g: &Geometry) -> Affine {
     let m = g.index_to_physical_matrix();
-    let sign = [-1.0, -1.0, 1.0];
-    std::array::from_fn(|r| {
-        [
-            sign[r] * m[r][0],
-            sign[r] * m[r][1],
-            sign[r] * m[r][2],
-            sign[r] * g.origin[r],
-        ]
-    })
+    flip_xy(&std::array::from_fn(|r| {
+        [m[r][0], m[r][1], m[r][2], g.origin[r]]
+    }))
 }
 
-/// Quaternion parameters of a NIfTI qform.
+/// Rotation parameters of a NIfTI qform (its offset is the sform's translation).
 #[derive(Debug, Clone, Copy)]
 struct Qform {
     quatern: [f64; 3],
-    offset: [f64; 3],
     qfac: f64,
 }
 
@@ -1269,7 +1254,6 @@ fn qform_from_geometry(g: &Geometry) -> Qform {
     };
     Qform {
         quatern: [b, c, d],
-        offset: [-g.origin[0], -g.origin[1], g.origin[2]],
         qfac,
     }
 }
@@ -1285,9 +1269,8 @@ fn polar(m: &Mat3) -> Mat3 {
         let next: Mat3 = std::array::from_fn(|i| {
             std::array::from_fn(|j| 0.5 * (gamma * x[i][j] + inv[j][i] / gamma))
         });
-        let change = (0..3)
-            .flat_map(|i| (0..3).map(move |j| (i, j)))
-            .map(|(i, j)| (next[i][j] - x[i][j]).abs())
+        let change = (next.iter().flatten().zip(x.iter().flatten()))
+            .map(|(a, b)| (a - b).abs())
             .fold(0.0, f64::max);
         x = next;
         if change < 1e-15 {
@@ -1309,7 +1292,7 @@ mod tests {
         ]
     }
 
-    fn header_with(qform: Qform, spacing: [f64; 3]) -> Header {
+    fn header_with(qform: Qform, spacing: [f64; 3], offset: [f64; 3]) -> Header {
         Header {
             flavor: Flavor::Nifti2,
             big_endian: false,
@@ -1326,7 +1309,7 @@ mod tests {
             qform_code: 1,
             sform_code: 0,
             quatern: qform.quatern,
-            qoffset: qform.offset,
+            qoffset: offset,
             srow: [[0.0; 4]; 3],
         }
     }
@@ -1346,7 +1329,8 @@ mod tests {
                 for d in [d, medvox_core::geometry::mat_mul(&tilt, &d)] {
                     let g = Geometry::new([0.7, 0.9, 2.5], [-100.5, 20.25, 33.0], d).unwrap();
                     let q = qform_from_geometry(&g);
-                    let back = header_with(q, g.spacing).geometry(p).unwrap();
+                    let offset = sform_from_geometry(&g).map(|row| row[3]);
+                    let back = header_with(q, g.spacing, offset).geometry(p).unwrap();
                     for r in 0..3 {
                         for c in 0..3 {
                             assert!(
