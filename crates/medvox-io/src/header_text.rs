@@ -389,6 +389,11 @@ impl DataSource {
             Encoding::Hex => (stored / 2, false),
         };
         let n = limits.check(header, dims, bpv, Some(available))?;
+        if self.decoded_skip > 0 {
+            // The skipped bytes are decompressed too.
+            let total = (n as u64).saturating_add(self.decoded_skip);
+            limits.check(header, &[total], 1, Some(available))?;
+        }
         let pieces = self.files.len();
         if n % pieces != 0 || (self.encoding == Encoding::Ascii && (n / pieces) % bpv as usize != 0)
         {

@@ -421,6 +421,7 @@ fn malformed_inputs_are_clear_errors() {
         ("unknown_space", "NRRD0004\ntype: uchar\ndimension: 3\nsizes: 2 3 4\nspace: up-down\nencoding: raw\n\n", &data, "unknown space"),
         ("twice", "NRRD0004\ntype: uchar\ntype: uchar\ndimension: 3\nsizes: 2 3 4\nencoding: raw\n\n", &data, "twice"),
         ("no_colon", "NRRD0004\ntype uchar\n\n", &data, "neither"),
+        ("gz_skip", "NRRD0004\ntype: uchar\ndimension: 3\nsizes: 2 3 4\nencoding: gzip\nbyte skip: 9000000000000000000\n\n", &data, "bytes"),
         ("gz_tail", "NRRD0004\ntype: uchar\ndimension: 3\nsizes: 2 3 4\nencoding: gzip\nbyte skip: -1\n\n", &data, "byte skip -1"),
         ("missing_file", "NRRD0004\ntype: uchar\ndimension: 3\nsizes: 2 3 4\nencoding: raw\ndata file: nowhere.raw\n", b"", "nowhere.raw"),
         ("bad_pattern", "NRRD0004\ntype: uchar\ndimension: 3\nsizes: 2 3 4\nencoding: raw\ndata file: s%d.raw 1 4 0\n", b"", "no file"),
