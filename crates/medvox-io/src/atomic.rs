@@ -19,9 +19,15 @@ pub fn write_atomic(path: &Path, fill: impl FnOnce(&mut dyn Write) -> Result<()>
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tmp = tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .suffix(".tmp")
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&format!(".{name}.")).suffix(".tmp");
+    #[cfg(unix)]
+    {
+        // Like a plain `File::create`: 0666 minus the umask (tempfile's default is 0600).
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let tmp = builder
         .tempfile_in(dir)
         .at(path)?;
     {
