@@ -20,7 +20,8 @@ pub fn write_atomic(path: &Path, fill: impl FnOnce(&mut dyn Write) -> Result<()>
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let mut builder = tempfile::Builder::new();
-    builder.prefix(&format!(".{name}.")).suffix(".tmp");
+    let prefix = format!(".{name}.");
+    builder.prefix(&prefix).suffix(".tmp");
     #[cfg(unix)]
     {
         // Like a plain `File::create`: 0666 minus the umask (tempfile's default is 0600).
