@@ -733,7 +733,8 @@ fn analyze_both_byte_orders() {
     let dir = tempfile::tempdir().unwrap();
     let vals: Vec<f32> = (0..24).map(|i| i as f32 * 0.5 - 3.0).collect();
     let mut h = Hdr::analyze(&[4, 3, 2], 16, 32);
-    h.pixdim = [0.0, 1.5, 2.5, 3.5, 0.0, 0.0, 0.0, 0.0];
+    // A negative pixdim flips that axis (SimpleITK: spacing 1.5, direction -x).
+    h.pixdim = [0.0, -1.5, 2.5, 3.5, 0.0, 0.0, 0.0, 0.0];
     h.qcode = 0x0100; // an Analyze `orient` byte where NIfTI has its qform_code: ignored
     for big in [false, true] {
         let h = Hdr { big, ..h.clone() };
@@ -749,7 +750,11 @@ fn analyze_both_byte_orders() {
         let g = img.volumes[0].geometry();
         assert_eq!(
             (g.spacing, g.origin, g.direction),
-            ([1.5, 2.5, 3.5], [0.0; 3], Geometry::IDENTITY)
+            (
+                [1.5, 2.5, 3.5],
+                [0.0; 3],
+                [[-1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
+            )
         );
         // The .img name finds the header.
         assert_eq!(read(&dir.path().join(format!("a{big}.img.gz"))), img);
