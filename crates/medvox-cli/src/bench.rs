@@ -1,8 +1,10 @@
 //! `medvox bench`: times an operation in-process (load once, warm up, median of N runs).
 //!
-//! Operations so far: `read` (read `--input` fully into memory) and `write`
-//! (write the loaded `--input` to `--output`, default a file beside the system
-//! temp folder with the input's extension). Filters join as they are built.
+//! Operations: `read` (read `--input` fully into memory), `write` (write the
+//! loaded `--input` to `--output`, default a file in the system temp folder with
+//! the input's extension) and every filter of `medvox filter` with the same
+//! options (`medvox bench gaussian --sigma-voxels 2 --input FILE`), run on the
+//! loaded volume.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -10,39 +12,45 @@ use std::time::Instant;
 use anyhow::Context;
 use serde::Serialize;
 
+use crate::filter_cmd::{FilterOp, NoArgs};
 use crate::Ctx;
 
 /// Operations `medvox bench` can time.
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+#[derive(Debug, Clone, clap::Subcommand)]
 pub enum Op {
     /// Read the input file fully into memory.
     Read,
     /// Write the loaded input to `--output`.
     Write,
+    #[command(flatten)]
+    Filter(FilterOp<NoArgs>),
 }
 
-/// Arguments of `medvox bench`.
+/// Arguments of `medvox bench` (the options may follow the operation's own).
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Operation to time.
+    #[command(subcommand)]
     op: Op,
-    /// Input image.
-    #[arg(long)]
-    input: PathBuf,
+    /// Input image (required).
+    #[arg(long, global = true)]
+    input: Option<PathBuf>,
     /// Output path for `write` (format from the extension; default: temp folder, input's extension).
-    #[arg(long)]
+    #[arg(long, global = true)]
     output: Option<PathBuf>,
     /// Timed runs after one warm-up run.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, global = true, default_value_t = 5)]
     repeat: usize,
     /// Print one JSON object.
-    #[arg(long)]
+    #[arg(long, global = true)]
     json: bool,
 }
 
 #[derive(Debug, Serialize)]
 struct Report {
     op: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    params: Option<serde_json::Value>,
     input: String,
     seconds: f64,
     times: Vec<f64>,
@@ -66,23 +74,37 @@ fn extension_of(p: &std::path::Path) -> String {
 /// Runs `medvox bench`.
 pub fn run(ctx: &Ctx, a: Args) -> anyhow::Result<()> {
     anyhow::ensure!(a.repeat >= 1, "--repeat must be at least 1");
-    let vol = medvox::io::read(&a.input)
-        .with_context(|| format!("cannot read {}", a.input.display()))?
+    let input = a
+        .input
+        .clone()
+        .ok_or_else(|| anyhow::anyhow!("--input FILE is required"))?;
+    let vol = medvox::io::read(&input)
+        .with_context(|| format!("cannot read {}", input.display()))?
         .into_first();
     let out = a.output.clone().unwrap_or_else(|| {
         std::env::temp_dir().join(format!(
             "medvox-bench-{}{}",
             std::process::id(),
-            extension_of(&a.input)
+            extension_of(&input)
         ))
     });
+    let filter = match &a.op {
+        Op::Filter(f) => Some(f.split().0),
+        _ => None,
+    };
+    // No progress bars inside timed runs; the global pool honours --threads.
+    let exec = medvox::core::Executor::default();
     let once = || -> anyhow::Result<f64> {
         let t = Instant::now();
-        match a.op {
-            Op::Read => {
-                std::hint::black_box(medvox::io::read(&a.input)?);
+        match (&a.op, &filter) {
+            (Op::Read, _) => {
+                std::hint::black_box(medvox::io::read(&input)?);
             }
-            Op::Write => medvox::io::write(&out, &vol)?,
+            (Op::Write, _) => medvox::io::write(&out, &vol)?,
+            (Op::Filter(_), Some(f)) => {
+                std::hint::black_box(f.apply(&vol, &exec)?);
+            }
+            (Op::Filter(_), None) => unreachable!("filter set above"),
         }
         Ok(t.elapsed().as_secs_f64())
     };
@@ -98,8 +120,13 @@ pub fn run(ctx: &Ctx, a: Args) -> anyhow::Result<()> {
     let median = sorted[sorted.len() / 2];
     times.shrink_to_fit();
     let r = Report {
-        op: format!("{:?}", a.op).to_lowercase(),
-        input: a.input.display().to_string(),
+        op: match (&a.op, &filter) {
+            (_, Some(f)) => f.name().to_string(),
+            (Op::Write, _) => "write".into(),
+            _ => "read".into(),
+        },
+        params: filter.map(serde_json::to_value).transpose()?,
+        input: input.display().to_string(),
         seconds: median,
         times,
         voxels: vol.len(),

@@ -3,6 +3,7 @@
 mod bench;
 mod convert;
 mod demo;
+mod filter_cmd;
 mod info;
 mod progress;
 mod snapshot;
@@ -36,6 +37,8 @@ enum Command {
     Snapshot(snapshot_cmd::Args),
     /// Time an operation in-process (median of N runs after a warm-up).
     Bench(bench::Args),
+    /// Run a filter: `medvox filter NAME [options] IN OUT` (gaussian, median, gradient-magnitude).
+    Filter(filter_cmd::Args),
     /// Generate a synthetic CT phantom and run the main pipeline on it (no input needed).
     Demo(demo::Args),
 }
@@ -72,6 +75,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo(a) => demo::run(&ctx, a),
         Command::Bench(a) => bench::run(&ctx, a),
         Command::Snapshot(a) => snapshot_cmd::run(&ctx, a),
+        Command::Filter(a) => filter_cmd::run(&ctx, a),
     }
 }
 

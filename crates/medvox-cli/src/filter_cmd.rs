@@ -1,0 +1,177 @@
+//! `medvox filter NAME [params] IN OUT`: runs one filter of `medvox-filters`.
+//!
+//! The option structs here are the one command-line form of each filter's
+//! parameters: `medvox bench NAME [params]` uses the same [`FilterOp`] with no
+//! input/output positionals, so the two never drift apart.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use medvox::filters::{Filter, GaussianParams, GradientMagnitudeParams, MedianParams, Sigma};
+
+use crate::Ctx;
+
+/// A filter and its options, followed by `X` (the input/output paths for `medvox
+/// filter`, nothing for `medvox bench`).
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum FilterOp<X: clap::Args> {
+    /// Exact sampled Gaussian (scipy's gaussian_filter, truncated at 4σ), edge replicate; f32 out (f64 for f64 in).
+    Gaussian {
+        #[command(flatten)]
+        params: GaussianArgs,
+        #[command(flatten)]
+        extra: X,
+    },
+    /// Median over a (2r+1)³ box (radius per axis), edge replicate; keeps the pixel type.
+    Median {
+        #[command(flatten)]
+        params: MedianArgs,
+        #[command(flatten)]
+        extra: X,
+    },
+    /// Gradient magnitude by central differences (HU/mm with the voxel spacing), edge replicate; f32 out.
+    GradientMagnitude {
+        #[command(flatten)]
+        params: GradientArgs,
+        #[command(flatten)]
+        extra: X,
+    },
+}
+
+impl<X: clap::Args> FilterOp<X> {
+    /// The library filter with its parameters, and the rest of the arguments.
+    pub fn split(&self) -> (Filter, &X) {
+        match self {
+            FilterOp::Gaussian { params, extra } => (Filter::Gaussian(params.to_params()), extra),
+            FilterOp::Median { params, extra } => {
+                (Filter::Median(MedianParams::new(params.radius.0)), extra)
+            }
+            FilterOp::GradientMagnitude { params, extra } => (
+                Filter::GradientMagnitude(GradientMagnitudeParams {
+                    use_spacing: !params.voxel_units,
+                }),
+                extra,
+            ),
+        }
+    }
+}
+
+/// Nothing: the filter options alone (`medvox bench`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct NoArgs {}
+
+/// Input and output images (`medvox filter`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct InOut {
+    /// Input image.
+    #[arg(value_name = "IN")]
+    input: PathBuf,
+    /// Output image; the format follows the extension (.nii, .nii.gz, .nrrd, .mha…).
+    #[arg(value_name = "OUT")]
+    output: PathBuf,
+}
+
+/// One value for every axis or three values `x,y,z`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Triple<T>(pub [T; 3]);
+
+impl<T: std::str::FromStr + Copy> std::str::FromStr for Triple<T>
+where
+    T::Err: std::fmt::Display,
+{
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let v = s
+            .split(',')
+            .map(|p| p.trim().parse::<T>().map_err(|e| format!("`{p}`: {e}")))
+            .collect::<Result<Vec<T>, String>>()?;
+        match v[..] {
+            [a] => Ok(Triple([a; 3])),
+            [x, y, z] => Ok(Triple([x, y, z])),
+            _ => Err(format!(
+                "expected one value or three (x,y,z), got {}",
+                v.len()
+            )),
+        }
+    }
+}
+
+/// Options of `gaussian`.
+#[derive(Debug, Clone, clap::Args)]
+#[group(required = true, multiple = false)]
+pub struct GaussianArgs {
+    /// σ in millimetres: one value or x,y,z (divided by the voxel spacing).
+    #[arg(long, value_name = "MM", allow_negative_numbers = true)]
+    sigma: Option<Triple<f64>>,
+    /// σ in voxels: one value or x,y,z (spacing ignored).
+    #[arg(long, value_name = "VOXELS", allow_negative_numbers = true)]
+    sigma_voxels: Option<Triple<f64>>,
+}
+
+impl GaussianArgs {
+    fn to_params(&self) -> GaussianParams {
+        let sigma = match (self.sigma, self.sigma_voxels) {
+            (Some(s), _) => Sigma::Mm(s.0),
+            (None, Some(s)) => Sigma::Voxels(s.0),
+            (None, None) => unreachable!("clap requires one of --sigma, --sigma-voxels"),
+        };
+        GaussianParams {
+            sigma,
+            ..GaussianParams::mm(0.0)
+        }
+    }
+}
+
+/// Options of `median`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct MedianArgs {
+    /// Radius in voxels: one value or x,y,z (the box is 2r+1 wide).
+    #[arg(long, value_name = "R", default_value = "1")]
+    radius: Triple<usize>,
+}
+
+/// Options of `gradient-magnitude`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct GradientArgs {
+    /// Ignore the voxel spacing (differences per voxel instead of per mm).
+    #[arg(long)]
+    voxel_units: bool,
+}
+
+/// Arguments of `medvox filter`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    op: FilterOp<InOut>,
+}
+
+/// Runs `medvox filter`.
+pub fn run(ctx: &Ctx, a: Args) -> anyhow::Result<()> {
+    let (filter, io) = a.op.split();
+    // Fail on an unwritable extension before the (possibly long) read.
+    medvox::io::writer_for(&io.output)?;
+    let image = crate::progress::spin(
+        ctx.chatty,
+        format!("reading {}", io.input.display()),
+        || medvox::io::read(&io.input),
+    )
+    .with_context(|| format!("cannot read {}", io.input.display()))?;
+    if image.volumes.len() > 1 && !ctx.quiet {
+        eprintln!(
+            "medvox: note: {} holds {} volumes; filtering volume 0",
+            io.input.display(),
+            image.volumes.len()
+        );
+    }
+    let vol = image.into_first();
+    let out = filter
+        .apply(&vol, &ctx.exec)
+        .with_context(|| format!("{} failed", filter.name()))?;
+    crate::progress::spin(
+        ctx.chatty,
+        format!("writing {}", io.output.display()),
+        || medvox::io::write(&io.output, &out),
+    )
+    .with_context(|| format!("cannot write {}", io.output.display()))?;
+    Ok(())
+}
