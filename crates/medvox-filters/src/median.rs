@@ -38,6 +38,10 @@ const OP: &str = "median";
 /// Largest window (voxels) [`median`] accepts.
 pub const MAX_WINDOW: usize = 1 << 24;
 
+/// Largest window (voxels) computed with the sorting network; larger ones use the
+/// column merge.
+pub const NETWORK_MAX: usize = 64;
+
 /// Parameters of [`median`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct MedianParams {
@@ -93,6 +97,13 @@ pub fn median_with_plan<T: FilterPixel>(
     check_plan(OP, vol, plan, params.radius)?;
     if vol.is_empty() {
         return Ok(vol.zeros_like());
+    }
+    let n = params.window()?;
+    if n <= NETWORK_MAX {
+        let net = median_network(n);
+        return Ok(exec.map_blocks(vol, plan, |bi, out| {
+            median_block_network(bi, out, params.radius, &net)
+        }));
     }
     Ok(exec.map_blocks(vol, plan, |bi, out| median_block(bi, out, params.radius)))
 }
@@ -180,5 +191,129 @@ fn median_block<T: Pixel>(bi: &BlockInput<'_, T>, mut out: ArrayViewMut3<'_, T>,
                 *d = merged_nth(&cols[x * ncol..(x + kx) * ncol], ncol, &mut heads, target);
             }
         }
+    }
+}
+
+/// Compare-exchanges `(i, j)`, `i < j`, of Batcher's odd-even merge sort for `n`
+/// wires (the power-of-two network with the wires `>= n` treated as +∞ and
+/// dropped), pruned to those that the middle output `n / 2` depends on.
+fn median_network(n: usize) -> Vec<(usize, usize)> {
+    let big = n.next_power_of_two();
+    let mut pairs = Vec::new();
+    let mut p = 1;
+    while p < big {
+        let mut k = p;
+        while k >= 1 {
+            let mut j = k % p;
+            while j + k < big {
+                for i in 0..k.min(big - j - k) {
+                    if (i + j) / (2 * p) == (i + j + k) / (2 * p) {
+                        let (a, b) = (i + j, i + j + k);
+                        if b < n {
+                            pairs.push((a, b));
+                        }
+                    }
+                }
+                j += 2 * k;
+            }
+            k /= 2;
+        }
+        p *= 2;
+    }
+    let mut needed = vec![false; n];
+    needed[n / 2] = true;
+    let mut kept: Vec<(usize, usize)> = Vec::new();
+    for &(a, b) in pairs.iter().rev() {
+        if needed[a] || needed[b] {
+            needed[a] = true;
+            needed[b] = true;
+            kept.push((a, b));
+        }
+    }
+    kept.reverse();
+    kept
+}
+
+/// `lo[i], hi[i] = min, max` for every lane position (`<` only: never panics).
+#[inline]
+fn compare_exchange<T: PartialOrd + Copy>(lo: &mut [T], hi: &mut [T]) {
+    for (a, b) in lo.iter_mut().zip(hi.iter_mut()) {
+        let (x, y) = (*a, *b);
+        let swap = y < x;
+        *a = if swap { y } else { x };
+        *b = if swap { x } else { y };
+    }
+}
+
+fn median_block_network<T: Pixel>(
+    bi: &BlockInput<'_, T>,
+    mut out: ArrayViewMut3<'_, T>,
+    r: [usize; 3],
+    net: &[(usize, usize)],
+) {
+    let data = bi.data.view();
+    let (pz, py, _) = data.dim();
+    let (iz, iy, ix) = out.dim();
+    let o = bi.interior_offset();
+    let n = (2 * r[0] + 1) * (2 * r[1] + 1) * (2 * r[2] + 1);
+    let mut lanes: Vec<T> = vec![T::default(); n * ix];
+    let mut ext: Vec<T> = Vec::new();
+    for z in 0..iz {
+        for y in 0..iy {
+            let (zc, yc) = (z + o[2], y + o[1]);
+            let mut j = 0;
+            for dz in -(r[2] as isize)..=r[2] as isize {
+                for dy in -(r[1] as isize)..=r[1] as isize {
+                    let src = row(&data, clamp_index(zc, dz, pz), clamp_index(yc, dy, py));
+                    crate::plan::extend_row(src, r[0], &mut ext, |v| v);
+                    for dx in 0..2 * r[0] + 1 {
+                        lanes[j * ix..(j + 1) * ix]
+                            .copy_from_slice(&ext[o[0] + dx..o[0] + dx + ix]);
+                        j += 1;
+                    }
+                }
+            }
+            for &(a, b) in net {
+                let (lo, hi) = lanes.split_at_mut(b * ix);
+                compare_exchange(&mut lo[a * ix..(a + 1) * ix], &mut hi[..ix]);
+            }
+            let dst = out
+                .slice_mut(s![z, y, ..])
+                .into_slice()
+                .expect("rows of standard-layout arrays are contiguous");
+            dst.copy_from_slice(&lanes[n / 2 * ix..(n / 2 + 1) * ix]);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The pruned network finds the median of every 0/1 input (0-1 principle) for small n.
+    #[test]
+    fn network_selects_the_median() {
+        for n in [1usize, 3, 5, 7, 9, 15, 25, 27] {
+            let net = median_network(n);
+            let tries: Vec<u64> = if n <= 15 {
+                (0..1u64 << n).collect()
+            } else {
+                (0..20000u64)
+                    .map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - n))
+                    .collect()
+            };
+            for bits in tries {
+                let mut v: Vec<u8> = (0..n).map(|i| ((bits >> i) & 1) as u8).collect();
+                let mut want = v.clone();
+                want.sort();
+                for &(a, b) in &net {
+                    if v[b] < v[a] {
+                        v.swap(a, b);
+                    }
+                }
+                assert_eq!(v[n / 2], want[n / 2], "n {n} bits {bits:b}");
+            }
+        }
+        assert!(median_network(27).len() < 200);
     }
 }
