@@ -24,7 +24,7 @@ pub struct Args {
     #[arg(long, default_value = "medvox-demo")]
     out: PathBuf,
     /// Phantom size x,y,z (default 256,256,100).
-    #[arg(long, value_name = "X,Y,Z", value_delimiter = ',', num_args = 3)]
+    #[arg(long, value_name = "X,Y,Z", value_delimiter = ',')]
     size: Option<Vec<usize>>,
 }
 
@@ -46,7 +46,10 @@ impl Timer {
 pub fn run(ctx: &Ctx, a: Args) -> anyhow::Result<()> {
     let mut spec = PhantomSpec::default();
     if let Some(s) = &a.size {
-        ensure!(s.iter().all(|&n| n >= 1), "--size must be positive");
+        ensure!(
+            s.len() == 3 && s.iter().all(|&n| n >= 1),
+            "--size needs three positive numbers x,y,z"
+        );
         spec.size = [s[0], s[1], s[2]];
     }
     std::fs::create_dir_all(&a.out)

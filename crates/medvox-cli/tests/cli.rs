@@ -39,16 +39,57 @@ fn garbage_file_is_an_error() {
 fn demo_quiet_and_deterministic_across_threads() {
     let dir = tempfile::tempdir().unwrap();
     let (a, b) = (dir.path().join("a"), dir.path().join("b"));
-    let o1 = medvox(&["--quiet", "--threads", "1", "demo", "--out", s(&a), "--size", "40,36,12"]);
-    assert!(o1.status.success(), "{}", String::from_utf8_lossy(&o1.stderr));
-    assert!(o1.stderr.is_empty(), "--quiet printed: {}", String::from_utf8_lossy(&o1.stderr));
-    let o2 = medvox(&["--quiet", "--threads", "2", "demo", "--out", s(&b), "--size", "40,36,12"]);
+    let o1 = medvox(&[
+        "--quiet",
+        "--threads",
+        "1",
+        "demo",
+        "--out",
+        s(&a),
+        "--size",
+        "40,36,12",
+    ]);
+    assert!(
+        o1.status.success(),
+        "{}",
+        String::from_utf8_lossy(&o1.stderr)
+    );
+    assert!(
+        o1.stderr.is_empty(),
+        "--quiet printed: {}",
+        String::from_utf8_lossy(&o1.stderr)
+    );
+    let o2 = medvox(&[
+        "--quiet",
+        "--threads",
+        "2",
+        "demo",
+        "--out",
+        s(&b),
+        "--size",
+        "40,36,12",
+    ]);
     assert!(o2.status.success());
-    for f in ["phantom.nii.gz", "phantom.nrrd", "phantom.mha", "bone_mask.nii.gz", "summary.md"] {
+    for f in [
+        "phantom.nii.gz",
+        "phantom.nrrd",
+        "phantom.mha",
+        "bone_mask.nii.gz",
+        "summary.md",
+    ] {
         assert!(a.join(f).exists(), "{f} missing");
     }
-    for f in ["phantom.nii.gz", "phantom.nrrd", "phantom.mha", "bone_mask.nii.gz"] {
-        assert_eq!(std::fs::read(a.join(f)).unwrap(), std::fs::read(b.join(f)).unwrap(), "{f} differs");
+    for f in [
+        "phantom.nii.gz",
+        "phantom.nrrd",
+        "phantom.mha",
+        "bone_mask.nii.gz",
+    ] {
+        assert_eq!(
+            std::fs::read(a.join(f)).unwrap(),
+            std::fs::read(b.join(f)).unwrap(),
+            "{f} differs"
+        );
     }
     // no temporary files left behind
     let names: Vec<String> = std::fs::read_dir(&a)
@@ -68,19 +109,36 @@ fn convert_and_info_json() {
     for out in ["c.nrrd", "c.nhdr", "c.mha", "c.mhd", "c.nii", "c.hdr"] {
         let p = d.join(out);
         let o = medvox(&["convert", s(&src), s(&p)]);
-        assert!(o.status.success(), "{out}: {}", String::from_utf8_lossy(&o.stderr));
-        let j: serde_json::Value = serde_json::from_slice(&medvox(&["info", s(&p), "--json"]).stdout).unwrap();
+        assert!(
+            o.status.success(),
+            "{out}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let j: serde_json::Value =
+            serde_json::from_slice(&medvox(&["info", s(&p), "--json"]).stdout).unwrap();
         assert_eq!(j["size"], serde_json::json!([16, 12, 5]), "{out}");
         assert_eq!(j["pixel_type"], "i16");
-        for k in ["format", "spacing", "origin", "direction", "min", "max", "mean", "std"] {
+        for k in [
+            "format",
+            "spacing",
+            "origin",
+            "direction",
+            "min",
+            "max",
+            "mean",
+            "std",
+        ] {
             assert!(!j[k].is_null(), "{out}: key {k} missing");
         }
         assert_eq!(j["direction"].as_array().unwrap().len(), 9);
     }
     // cast
     let u8p = d.join("u8.nrrd");
-    assert!(medvox(&["convert", s(&src), s(&u8p), "--pixel-type", "u8"]).status.success());
-    let j: serde_json::Value = serde_json::from_slice(&medvox(&["info", s(&u8p), "--json"]).stdout).unwrap();
+    assert!(medvox(&["convert", s(&src), s(&u8p), "--pixel-type", "u8"])
+        .status
+        .success());
+    let j: serde_json::Value =
+        serde_json::from_slice(&medvox(&["info", s(&u8p), "--json"]).stdout).unwrap();
     assert_eq!(j["pixel_type"], "u8");
     assert!(j["min"].as_f64().unwrap() >= 0.0 && j["max"].as_f64().unwrap() <= 255.0);
     // unknown output extension: error before anything is written
@@ -89,5 +147,16 @@ fn convert_and_info_json() {
     assert_eq!(o.status.code(), Some(1));
     assert!(!bad.exists());
     // bad pixel type
-    assert_eq!(medvox(&["convert", s(&src), s(&d.join("x.nii")), "--pixel-type", "complex"]).status.code(), Some(2));
+    assert_eq!(
+        medvox(&[
+            "convert",
+            s(&src),
+            s(&d.join("x.nii")),
+            "--pixel-type",
+            "complex"
+        ])
+        .status
+        .code(),
+        Some(2)
+    );
 }

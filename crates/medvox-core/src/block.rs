@@ -165,8 +165,8 @@ impl BlockPlan {
                 for bx in 0..g[0] {
                     let gi = [bx, by, bz];
                     let mut interior = Region::whole([0; 3]);
-                    for a in 0..3 {
-                        interior.start[a] = gi[a] * self.block[a];
+                    for (a, &g) in gi.iter().enumerate() {
+                        interior.start[a] = g * self.block[a];
                         interior.size[a] = self.block[a].min(self.shape[a] - interior.start[a]);
                     }
                     out.push(Block {

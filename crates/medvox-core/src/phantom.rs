@@ -99,7 +99,7 @@ fn objects(spec: &PhantomSpec) -> Vec<Object> {
             hu: e[7],
         })
         .collect();
-    let mut rng = ChaCha8Rng::seed_from_u64(spec.seed ^ 0x5eed_5_9e7e);
+    let mut rng = ChaCha8Rng::seed_from_u64(spec.seed ^ 0x05ee_d59e_7e00);
     let brain = ELLIPSOIDS[1];
     while objs.len() < ELLIPSOIDS.len() + spec.spheres {
         let u: [f64; 3] = std::array::from_fn(|_| rng.gen_range(-1.0..1.0));
