@@ -982,12 +982,21 @@ pub(crate) fn read_image(path: &Path, opts: &ReadOptions) -> Result<Image> {
     let dp = data_path.as_path();
     let available = source.available(dp, offset)?;
     let [nx, ny, nz] = layout.size.map(|s| s as u64);
-    opts.limits.check(
+    let bytes = opts.limits.check(
         dp,
         &[nx, ny, nz, layout.count as u64],
         layout.pixel.size() as u64,
         Some(available),
     )?;
+    if available.1 {
+        // Gzip data are inflated from the start: the bytes before vox_offset count too.
+        opts.limits.check(
+            dp,
+            &[offset.saturating_add(bytes as u64)],
+            1,
+            Some(available),
+        )?;
+    }
     let volumes = source.volumes(dp, offset, layout, geometry, header.big_endian)?;
     let scale = header.rescale();
     let volumes = volumes.into_iter().map(|v| finish(v, scale)).collect();

@@ -987,6 +987,21 @@ fn malformed_inputs() {
         )],
     ));
     assert!(matches!(e, IoError::Data { .. }), "{e}");
+    // An absurd vox_offset in a small gzip file is refused before allocating it.
+    let far = [
+        Hdr {
+            vox_offset: 1e17,
+            ..good.clone()
+        }
+        .bytes(),
+        data.clone(),
+    ]
+    .concat();
+    let e = read_err(&write_file(d, "off_absurd.nii.gz", &[&gzip(&far)]));
+    assert!(
+        matches!(e, IoError::Data { .. } | IoError::Limit { .. }),
+        "{e}"
+    );
     let e = bad(
         "dt_unknown.nii",
         &Hdr {
