@@ -7,8 +7,10 @@
 //!   compressed on its own thread as raw deflate ending in a sync flush (the last
 //!   one finished), and the pieces are concatenated under one gzip header with
 //!   the combined CRC-32 — a single standard gzip member (what pigz does), which
-//!   every reader accepts. Level 1 by default: voxel data compresses almost as
-//!   well at level 1 as at 6, and 5–10× faster.
+//!   every reader accepts. Level 1 by default, chosen for speed: on the 256³
+//!   int16 CT phantom it writes 3–4× faster than nibabel or SimpleITK, with a
+//!   file about 40 % larger than theirs; level 2 gives the same size as theirs
+//!   at about twice the time of level 1.
 
 use std::io::Read;
 
