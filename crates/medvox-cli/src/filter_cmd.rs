@@ -7,6 +7,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
+use medvox::filters::{ClampParams, RescaleParams, WindowParams, ZscoreParams};
 use medvox::filters::{Filter, GaussianParams, GradientMagnitudeParams, MedianParams, Sigma};
 
 use crate::Ctx;
@@ -36,6 +37,34 @@ pub enum FilterOp<X: clap::Args> {
         #[command(flatten)]
         extra: X,
     },
+    /// Window/level: [C−W/2, C+W/2] mapped linearly to [output-min, output-max] (default 0..1), clamped; f32 out.
+    Window {
+        #[command(flatten)]
+        params: WindowArgs,
+        #[command(flatten)]
+        extra: X,
+    },
+    /// Linear rescale of the volume's [min, max] to [--min, --max] (default 0..1); f32 out.
+    Rescale {
+        #[command(flatten)]
+        params: RescaleArgs,
+        #[command(flatten)]
+        extra: X,
+    },
+    /// Clamp to [--lower, --upper] (either may be left out); keeps the pixel type.
+    Clamp {
+        #[command(flatten)]
+        params: ClampArgs,
+        #[command(flatten)]
+        extra: X,
+    },
+    /// Z-score (x − mean)/std, population std, over the volume or inside --mask; f32 out.
+    Zscore {
+        #[command(flatten)]
+        params: ZscoreArgs,
+        #[command(flatten)]
+        extra: X,
+    },
 }
 
 impl<X: clap::Args> FilterOp<X> {
@@ -49,6 +78,35 @@ impl<X: clap::Args> FilterOp<X> {
             FilterOp::GradientMagnitude { params, extra } => (
                 Filter::GradientMagnitude(GradientMagnitudeParams {
                     use_spacing: !params.voxel_units,
+                }),
+                extra,
+            ),
+            FilterOp::Window { params: p, extra } => (
+                Filter::Window(WindowParams {
+                    center: p.center,
+                    width: p.width,
+                    output_min: p.output_min,
+                    output_max: p.output_max,
+                }),
+                extra,
+            ),
+            FilterOp::Rescale { params: p, extra } => (
+                Filter::Rescale(RescaleParams {
+                    min: p.min,
+                    max: p.max,
+                }),
+                extra,
+            ),
+            FilterOp::Clamp { params: p, extra } => (
+                Filter::Clamp(ClampParams {
+                    lower: p.lower,
+                    upper: p.upper,
+                }),
+                extra,
+            ),
+            FilterOp::Zscore { params: p, extra } => (
+                Filter::Zscore(ZscoreParams {
+                    mask: p.mask.clone(),
                 }),
                 extra,
             ),
@@ -136,6 +194,54 @@ pub struct GradientArgs {
     /// Ignore the voxel spacing (differences per voxel instead of per mm).
     #[arg(long)]
     voxel_units: bool,
+}
+
+/// Options of `window`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct WindowArgs {
+    /// Window centre (level), input units.
+    #[arg(long, allow_negative_numbers = true)]
+    center: f64,
+    /// Window width (> 0), input units.
+    #[arg(long)]
+    width: f64,
+    /// Output value at the bottom of the window.
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    output_min: f64,
+    /// Output value at the top of the window (255 for display bytes).
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+    output_max: f64,
+}
+
+/// Options of `rescale`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RescaleArgs {
+    /// Output value of the volume's minimum.
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    min: f64,
+    /// Output value of the volume's maximum.
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+    max: f64,
+}
+
+/// Options of `clamp`.
+#[derive(Debug, Clone, clap::Args)]
+#[group(required = true, multiple = true)]
+pub struct ClampArgs {
+    /// Smallest output value.
+    #[arg(long, allow_negative_numbers = true)]
+    lower: Option<f64>,
+    /// Largest output value.
+    #[arg(long, allow_negative_numbers = true)]
+    upper: Option<f64>,
+}
+
+/// Options of `zscore`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ZscoreArgs {
+    /// Mask image (same size): mean and std over its voxels ≠ 0.
+    #[arg(long, value_name = "MASK")]
+    mask: Option<PathBuf>,
 }
 
 /// Arguments of `medvox filter`.

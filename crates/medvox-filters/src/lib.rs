@@ -11,12 +11,16 @@
 //! | `gaussian` | [`gaussian`] | f32 (f64 for f64 input) | `scipy.ndimage.gaussian_filter(mode='nearest', truncate=4)` |
 //! | `median` | [`median`] | input type | SimpleITK `Median`, `scipy.ndimage.median_filter(mode='nearest')` |
 //! | `gradient-magnitude` | [`gradient`] | f32 (f64 for f64 input) | SimpleITK `GradientMagnitude(useImageSpacing=True)` |
+//! | `window`, `rescale`, `zscore` | [`intensity`] | f32 | SimpleITK `IntensityWindowing`, `RescaleIntensity`; numpy |
+//! | `clamp` | [`intensity`] | input type | numpy `clip` |
 //!
 //! Boundary rule everywhere: edge replicate (ITK ZeroFluxNeumann = scipy `nearest`).
 
 pub mod error;
 pub mod gaussian;
 pub mod gradient;
+mod inputs;
+pub mod intensity;
 pub mod median;
 pub mod pixel;
 mod plan;
@@ -24,13 +28,14 @@ mod plan;
 pub use error::{FilterError, Result};
 pub use gaussian::{gaussian, GaussianParams, Sigma};
 pub use gradient::{gradient_magnitude, GradientMagnitudeParams};
+pub use intensity::{ClampParams, RescaleParams, WindowParams, ZscoreParams};
 pub use median::{median, MedianParams};
 pub use pixel::{FilterPixel, Real};
 
 use medvox_core::{AnyVolume, Executor};
 
 /// A filter with its parameters: the one place ops are registered by name.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "op", rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum Filter {
@@ -40,6 +45,14 @@ pub enum Filter {
     Median(MedianParams),
     /// [`gradient_magnitude()`]
     GradientMagnitude(GradientMagnitudeParams),
+    /// [`intensity::window()`]
+    Window(WindowParams),
+    /// [`intensity::rescale()`]
+    Rescale(RescaleParams),
+    /// [`intensity::clamp()`]
+    Clamp(ClampParams),
+    /// [`intensity::zscore()`]
+    Zscore(ZscoreParams),
 }
 
 impl Filter {
@@ -49,6 +62,10 @@ impl Filter {
             Filter::Gaussian(_) => "gaussian",
             Filter::Median(_) => "median",
             Filter::GradientMagnitude(_) => "gradient-magnitude",
+            Filter::Window(_) => "window",
+            Filter::Rescale(_) => "rescale",
+            Filter::Clamp(_) => "clamp",
+            Filter::Zscore(_) => "zscore",
         }
     }
 
@@ -58,6 +75,10 @@ impl Filter {
             Filter::Gaussian(p) => gaussian::gaussian_any(vol, p, exec),
             Filter::Median(p) => median::median_any(vol, p, exec),
             Filter::GradientMagnitude(p) => gradient::gradient_magnitude_any(vol, p, exec),
+            Filter::Window(p) => intensity::window_any(vol, p, exec),
+            Filter::Rescale(p) => intensity::rescale_any(vol, p, exec),
+            Filter::Clamp(p) => intensity::clamp_any(vol, p, exec),
+            Filter::Zscore(p) => intensity::zscore_any(vol, p, exec),
         }
     }
 }
