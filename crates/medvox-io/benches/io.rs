@@ -1,5 +1,6 @@
 //! Read and write throughput of the 256³ int16 CT phantom per format.
 //! Run: `cargo bench -p medvox-io` (reports bytes/s of voxel data).
+#![allow(missing_docs)] // criterion's macros generate undocumented items
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use medvox_core::phantom::{ct_phantom, PhantomSpec};

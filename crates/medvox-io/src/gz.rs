@@ -169,6 +169,20 @@ fn deflate_piece(data: &[u8], level: u32, finish: bool) -> Vec<u8> {
     out
 }
 
+/// As many decompressed bytes (up to `n`) as a possibly truncated gzip prefix yields; used for sniffing.
+pub fn gunzip_prefix_lossy(data: &[u8], n: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(n);
+    let mut r = flate2::read::MultiGzDecoder::new(data).take(n as u64);
+    let mut buf = [0u8; 4096];
+    while let Ok(k) = r.read(&mut buf) {
+        if k == 0 {
+            break;
+        }
+        out.extend_from_slice(&buf[..k]);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -220,18 +234,4 @@ mod tests {
         zlib_into(&z, &mut out2).unwrap();
         assert_eq!(out2, data);
     }
-}
-
-/// As many decompressed bytes (up to `n`) as a possibly truncated gzip prefix yields; used for sniffing.
-pub fn gunzip_prefix_lossy(data: &[u8], n: usize) -> Vec<u8> {
-    let mut out = Vec::with_capacity(n);
-    let mut r = flate2::read::MultiGzDecoder::new(data).take(n as u64);
-    let mut buf = [0u8; 4096];
-    while let Ok(k) = r.read(&mut buf) {
-        if k == 0 {
-            break;
-        }
-        out.extend_from_slice(&buf[..k]);
-    }
-    out
 }
