@@ -2,9 +2,15 @@
 //! input, and consistency checks on the real files in `shared/data/real`
 //! (skipped when absent).
 
-use std::path::{Path, PathBuf};
+mod common;
 
-use medvox_core::{AnyVolume, Geometry, PixelType, Volume};
+use std::path::Path;
+
+use common::{
+    assert_rewrites_keep, assert_same, compressed, expect_err, header_with_data as mha, put,
+    real_data, Spread,
+};
+use medvox_core::{AnyVolume, Geometry, PixelType};
 use medvox_io::metaimage::MetaImage;
 use medvox_io::{IoError, ReadOptions, VolumeReader, VolumeWriter, WriteOptions};
 
@@ -25,83 +31,25 @@ fn oblique() -> Geometry {
     Geometry::new([0.45, 3.0, 1.7], [101.5, -7.75, -300.0], d).unwrap()
 }
 
+/// The values of [`sample`].
+const SPREAD: Spread = Spread {
+    step: 104729,
+    modulus: 250,
+    signed_shift: 120.0,
+    float_shift: -0.625,
+};
+
 /// A volume of `pt` whose values cover the type's extremes and a spread in between.
 fn sample(pt: PixelType, size: [usize; 3], g: Geometry) -> AnyVolume {
-    let (lo, hi) = match pt {
-        PixelType::U8 => (0.0, 255.0),
-        PixelType::I8 => (-128.0, 127.0),
-        PixelType::U16 => (0.0, 65535.0),
-        PixelType::I16 => (-32768.0, 32767.0),
-        PixelType::U32 => (0.0, u32::MAX as f64),
-        PixelType::I32 => (i32::MIN as f64, i32::MAX as f64),
-        PixelType::F32 => (-3.5e38, 3.5e38),
-        PixelType::F64 => (-1e300, 1e300),
-    };
-    let n = size.iter().product::<usize>();
-    let vals: Vec<f64> = (0..n)
-        .map(|i| match i {
-            0 => hi,
-            1 => lo,
-            _ => {
-                ((i * 104729) % 250) as f64 - if pt.is_signed() { 120.0 } else { 0.0 }
-                    + if pt.is_float() { -0.625 } else { 0.0 }
-            }
-        })
-        .collect();
-    AnyVolume::from(Volume::from_vec(size, vals, g).unwrap()).cast(pt)
-}
-
-fn assert_same(a: &AnyVolume, b: &AnyVolume, tol: f64) {
-    assert_eq!(a.pixel_type(), b.pixel_type());
-    assert_eq!(a.size(), b.size());
-    assert_eq!(
-        a.to_volume::<f64>().as_slice(),
-        b.to_volume::<f64>().as_slice()
-    );
-    let (ga, gb) = (a.geometry(), b.geometry());
-    for i in 0..3 {
-        assert!(
-            (ga.spacing[i] - gb.spacing[i]).abs() <= tol,
-            "{ga:?} vs {gb:?}"
-        );
-        assert!(
-            (ga.origin[i] - gb.origin[i]).abs() <= tol,
-            "{ga:?} vs {gb:?}"
-        );
-        for j in 0..3 {
-            assert!(
-                (ga.direction[i][j] - gb.direction[i][j]).abs() <= tol,
-                "{ga:?} vs {gb:?}"
-            );
-        }
-    }
+    common::sample(pt, size, g, &SPREAD)
 }
 
 fn read_one(path: &Path) -> AnyVolume {
-    let img = medvox_io::read(path).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(img.volumes.len(), 1);
-    img.into_first()
+    common::read_one_of(path, None)
 }
 
 fn read_err(path: &Path) -> IoError {
-    match MetaImage.read(path, &ReadOptions::default()) {
-        Ok(img) => panic!(
-            "{} read although invalid: {:?}",
-            path.display(),
-            img.volumes[0].size()
-        ),
-        Err(e) => e,
-    }
-}
-
-fn put(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, bytes).unwrap();
-    p
-}
-
-fn mha(header: &str, data: &[u8]) -> Vec<u8> {
-    [header.as_bytes(), data].concat()
+    expect_err(path, MetaImage.read(path, &ReadOptions::default()))
 }
 
 const VARIANTS: [(&str, bool); 4] = [
@@ -118,10 +66,7 @@ fn round_trip_every_type_and_variant() {
         let v = sample(pt, [4, 5, 3], oblique());
         for (name, compress) in VARIANTS {
             let p = dir.path().join(format!("{pt}_{name}"));
-            let opts = WriteOptions {
-                compress,
-                ..Default::default()
-            };
+            let opts = compressed(compress);
             medvox_io::write_with(&p, &v, &opts).unwrap();
             let back = medvox_io::read(&p).unwrap();
             assert_eq!(back.format, "metaimage");
@@ -165,10 +110,7 @@ fn round_trip_every_type_and_variant() {
 fn one_voxel_2d_and_orientation_letters() {
     let dir = tempfile::tempdir().unwrap();
     for (name, compress) in VARIANTS {
-        let opts = WriteOptions {
-            compress,
-            ..Default::default()
-        };
+        let opts = compressed(compress);
         let v = sample(PixelType::F64, [1, 1, 1], oblique());
         let p = dir.path().join(format!("one_{name}"));
         MetaImage.write(&p, &v, &opts).unwrap();
@@ -440,17 +382,6 @@ fn malformed_inputs_are_clear_errors() {
     assert!(medvox_io::read(&p).is_err());
 }
 
-/// The real-data folder, or `None` (after saying so) when it is absent.
-fn real_data() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/real");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!("skipped: {} absent", dir.display());
-        None
-    }
-}
-
 #[test]
 fn real_files_read_consistently() {
     let Some(real) = real_data() else { return };
@@ -522,19 +453,5 @@ fn real_files_read_consistently() {
 
     // Writing and re-reading a real file keeps it, in every variant.
     let src = read_one(&real.join("metaimage/vtk/frogtissue.mhd"));
-    let dir = tempfile::tempdir().unwrap();
-    for (name, compress) in VARIANTS {
-        let p = dir.path().join(name);
-        MetaImage
-            .write(
-                &p,
-                &src,
-                &WriteOptions {
-                    compress,
-                    ..Default::default()
-                },
-            )
-            .unwrap();
-        assert_same(&read_one(&p), &src, 0.0);
-    }
+    assert_rewrites_keep(&MetaImage, &src, &VARIANTS, read_one, 0.0);
 }

@@ -5,7 +5,11 @@
 //! The expected geometries of the hand-written headers below were obtained by
 //! reading the same headers with SimpleITK 2.5.7.
 
+mod common;
+
 use std::path::{Path, PathBuf};
+
+use common::{expect_err, put, read, real_data};
 
 use medvox_core::geometry::mat_mul;
 use medvox_core::{for_pixel_type, AnyVolume, Geometry, Mat3, Pixel, PixelType, Volume};
@@ -72,19 +76,8 @@ fn assert_geometry_close(a: &Geometry, b: &Geometry, tol: f64) {
     );
 }
 
-fn read(path: &Path) -> Image {
-    medvox_io::read(path).unwrap_or_else(|e| panic!("{e}"))
-}
-
 fn read_err(path: &Path) -> IoError {
-    match medvox_io::read(path) {
-        Ok(img) => panic!(
-            "{} should not read, got {:?}",
-            path.display(),
-            img.volumes[0].size()
-        ),
-        Err(e) => e,
-    }
+    expect_err(path, medvox_io::read(path))
 }
 
 /// A hand-written 348-byte NIfTI-1 or Analyze header (+4 extension bytes), either byte order.
@@ -192,9 +185,7 @@ fn data_bytes<T: Pixel>(values: &[T], big: bool) -> Vec<u8> {
 }
 
 fn write_file(dir: &Path, name: &str, parts: &[&[u8]]) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, parts.concat()).unwrap();
-    p
+    put(dir, name, &parts.concat())
 }
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {
@@ -1057,19 +1048,9 @@ fn malformed_inputs() {
 // Real files (no reference needed)
 // ---------------------------------------------------------------------------
 
-fn real_dir() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/real");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!("skipped: {} absent", dir.display());
-        None
-    }
-}
-
 #[test]
 fn real_byte_orders_and_versions_agree() {
-    let Some(real) = real_dir() else { return };
+    let Some(real) = real_data() else { return };
     let js = real.join("nifti/nifti_reader_js");
     // Big- and little-endian copies of one z-stat map.
     let big = read(&js.join("big.nii.gz"));
@@ -1098,7 +1079,7 @@ fn real_byte_orders_and_versions_agree() {
 /// of one, mapped through its geometry, lands on the voxel of the other with the same value.
 #[test]
 fn real_mirrored_storage_same_anatomy() {
-    let Some(real) = real_dir() else { return };
+    let Some(real) = real_data() else { return };
     let rl = read(&real.join("nifti/nimh_test_data/avg152T1_RL_nifti.hdr.gz"))
         .into_first()
         .to_volume::<u8>();
@@ -1122,7 +1103,7 @@ fn real_mirrored_storage_same_anatomy() {
 
 #[test]
 fn real_series_and_vectors() {
-    let Some(real) = real_dir() else { return };
+    let Some(real) = real_data() else { return };
     let img = read(&real.join("nifti/nibabel/example4d.nii.gz"));
     assert_eq!(
         (img.volumes.len(), img.volumes[0].size()),
@@ -1149,7 +1130,7 @@ fn real_series_and_vectors() {
 /// A real file written by medvox and read back keeps its voxels and geometry.
 #[test]
 fn real_round_trip() {
-    let Some(real) = real_dir() else { return };
+    let Some(real) = real_data() else { return };
     let dir = tempfile::tempdir().unwrap();
     for f in [
         "nifti/dipy/aniso_vox.nii.gz",
