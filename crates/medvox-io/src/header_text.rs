@@ -14,8 +14,10 @@
 //!   straight into it), ASCII or hex, with line and byte skips;
 //! * [`itk_geometry`] turns per-axis spacing / direction / origin of a 1–3-D
 //!   image into a 3D [`Geometry`] the way ITK's `ImageFileReader` does;
-//! * [`planar_dims`], [`sibling`], [`num`], [`write_files`] serve the writers.
+//! * [`data_file_for`], [`voxel_bytes`], [`planar_dims`], [`sibling`], [`num`],
+//!   [`write_files`] serve the writers.
 
+use std::borrow::Cow;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -25,6 +27,7 @@ use medvox_core::{for_pixel_type, AnyVolume, Geometry, Pixel, PixelType};
 
 use crate::atomic::{write_atomic, write_bytes_atomic};
 use crate::error::{IoError, Result, WithPath};
+use crate::raw::le_bytes;
 use crate::{gz, Limits};
 
 /// Longest header accepted (bytes up to the end of the header).
@@ -691,6 +694,44 @@ pub(crate) fn planar_dims(v: &AnyVolume) -> usize {
         2
     } else {
         3
+    }
+}
+
+/// What a writer checks and decides before encoding `volume` for `path`: the
+/// volume must not be empty, and its voxels go to the file beside `path` with
+/// extension `data_ext` when `path` ends in `detached_ext` (any case), else
+/// (`None`) into the header's own file.
+pub(crate) fn data_file_for(
+    path: &Path,
+    format: &'static str,
+    volume: &AnyVolume,
+    detached_ext: &str,
+    data_ext: &str,
+) -> Result<Option<PathBuf>> {
+    let size = volume.size();
+    if size.contains(&0) {
+        return Err(bad_header(
+            path,
+            format,
+            format!("cannot write an empty volume of size {size:?}"),
+        ));
+    }
+    let detached = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case(detached_ext));
+    Ok(detached.then(|| sibling(path, data_ext)))
+}
+
+/// The voxels of `volume` as little-endian bytes, passed through `compress`
+/// when one is given.
+pub(crate) fn voxel_bytes(
+    volume: &AnyVolume,
+    compress: Option<impl FnOnce(&[u8]) -> Vec<u8>>,
+) -> Cow<'_, [u8]> {
+    let bytes = le_bytes(volume);
+    match compress {
+        Some(compress) => Cow::Owned(compress(&bytes)),
+        None => bytes,
     }
 }
 

@@ -48,17 +48,16 @@
 //! `DimSize`, `ElementType` and `ElementByteOrderMSB = False`. A single-slice
 //! volume with 2D geometry is written with `NDims = 2`.
 
-use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use medvox_core::{AnyVolume, Geometry, PixelType};
 
 use crate::header_text::{
-    bad_header, data_files, itk_geometry, nums, parse_all, parse_num, planar_dims, read_header,
-    sibling, take_n, unsupported, write_files, DataSource, Encoding, Flow, Skip,
+    bad_header, data_file_for, data_files, itk_geometry, nums, parse_all, parse_num, planar_dims,
+    read_header, take_n, unsupported, voxel_bytes, write_files, DataSource, Encoding, Flow, Skip,
 };
-use crate::raw::{decode_volumes, le_bytes};
+use crate::raw::decode_volumes;
 use crate::{
     gz, Format, Image, IoError, ReadOptions, Result, VolumeReader, VolumeWriter, WriteOptions,
 };
@@ -393,24 +392,12 @@ impl VolumeReader for MetaImage {
 
 impl VolumeWriter for MetaImage {
     fn write(&self, path: &Path, volume: &AnyVolume, opts: &WriteOptions) -> Result<()> {
-        let size = volume.size();
-        if size.contains(&0) {
-            return Err(bad_header(
-                path,
-                FORMAT,
-                format!("cannot write an empty volume of size {size:?}"),
-            ));
-        }
-        let detached = path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("mhd"));
-        let data_path = detached.then(|| sibling(path, if opts.compress { "zraw" } else { "raw" }));
-        let bytes = le_bytes(volume);
-        let payload: Cow<'_, [u8]> = if opts.compress {
-            Cow::Owned(gz::zlib(&bytes, opts.level))
-        } else {
-            bytes
-        };
+        let data_ext = if opts.compress { "zraw" } else { "raw" };
+        let data_path = data_file_for(path, FORMAT, volume, "mhd", data_ext)?;
+        let payload = voxel_bytes(
+            volume,
+            opts.compress.then_some(|b: &[u8]| gz::zlib(b, opts.level)),
+        );
         let compressed_size = opts.compress.then_some(payload.len());
         let header = header_text(volume, compressed_size, data_path.as_deref());
         write_files(path, data_path.as_deref(), &header, &payload)

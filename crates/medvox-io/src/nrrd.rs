@@ -51,7 +51,6 @@
 //! domain domain`. A single-slice volume with 2D geometry is written as a 2D
 //! image (`dimension: 2`, `space dimension: 2`), which ITK reads back as 2D.
 
-use std::borrow::Cow;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
@@ -59,10 +58,11 @@ use medvox_core::{with_volume, AnyVolume, Geometry, Pixel, PixelType, Volume};
 
 use crate::error::WithPath;
 use crate::header_text::{
-    bad_header, data_files, itk_geometry, nums, parse_all, parse_num, parse_vectors, planar_dims,
-    read_header, sibling, unsupported, write_files, DataSource, Encoding, Flow, HeaderEnd, Skip,
+    bad_header, data_file_for, data_files, itk_geometry, nums, parse_all, parse_num, parse_vectors,
+    planar_dims, read_header, unsupported, voxel_bytes, write_files, DataSource, Encoding, Flow,
+    HeaderEnd, Skip,
 };
-use crate::raw::{decode_volumes, le_bytes};
+use crate::raw::decode_volumes;
 use crate::{gz, Format, Image, ReadOptions, Result, VolumeReader, VolumeWriter, WriteOptions};
 
 const FORMAT: &str = "nrrd";
@@ -700,26 +700,14 @@ where
 
 impl VolumeWriter for Nrrd {
     fn write(&self, path: &Path, volume: &AnyVolume, opts: &WriteOptions) -> Result<()> {
-        let size = volume.size();
-        if size.contains(&0) {
-            return Err(bad_header(
-                path,
-                FORMAT,
-                format!("cannot write an empty volume of size {size:?}"),
-            ));
-        }
-        let detached = path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("nhdr"));
-        let data_path =
-            detached.then(|| sibling(path, if opts.compress { "raw.gz" } else { "raw" }));
+        let data_ext = if opts.compress { "raw.gz" } else { "raw" };
+        let data_path = data_file_for(path, FORMAT, volume, "nhdr", data_ext)?;
         let header = header_text(volume, opts.compress, data_path.as_deref());
-        let bytes = le_bytes(volume);
-        let payload: Cow<'_, [u8]> = if opts.compress {
-            Cow::Owned(gz::gzip(&[&bytes], opts.level))
-        } else {
-            bytes
-        };
+        let payload = voxel_bytes(
+            volume,
+            opts.compress
+                .then_some(|b: &[u8]| gz::gzip(&[b], opts.level)),
+        );
         write_files(path, data_path.as_deref(), &header, &payload)
     }
 }
