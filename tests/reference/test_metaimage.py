@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 import SimpleITK as sitk
 
-from conftest import DATA, assert_same_image, info, medvox, real
-from test_nrrd import check_info
+from conftest import assert_same_image, info, real
+from refhelpers import check_clear_error, check_covered, check_info, convert
 
 READABLE = [
     "metaimage/i2nii/mha.mha",  # inline zlib, flipped y
@@ -94,9 +94,8 @@ def test_simpleitk_truncates_frogtissue(rel):
 @pytest.mark.parametrize("out", ["x.mha", "x.mhd", "x.nrrd"])
 @pytest.mark.parametrize("compress", [False, True], ids=["raw", "compressed"])
 def test_convert_reads_back_in_simpleitk(rel, out, compress, tmp_path):
-    path = real(rel)
     dst = tmp_path / out
-    medvox("convert", path, dst, *(["--compress"] if compress else []))
+    convert(rel, dst, compress)
     assert_same_image(sitk.ReadImage(str(dst)), reference(rel))
     if out != "x.nrrd":
         head = dst.read_bytes()[:800].decode("latin-1")
@@ -113,17 +112,12 @@ def test_unreadable_files_are_clear_errors(rel):
     path = real(rel)
     words, why = UNREADABLE[rel]
     assert sitk.ReadImage(str(path)).GetNumberOfComponentsPerPixel() == 2
-    r = medvox("info", path, "--json", check=False)
-    assert r.returncode != 0, f"medvox read {rel}, which has {why}"
-    assert words in r.stderr, r.stderr
-    assert "panicked" not in r.stderr
+    check_clear_error(rel, words, f"has {why}")
 
 
 def test_every_metaimage_file_is_covered():
     """The lists above hold every MetaImage header of the data set."""
-    real("metaimage")
-    found = {str(p.relative_to(DATA)) for p in DATA.rglob("*") if p.suffix in (".mha", ".mhd")}
-    assert found == set(READABLE) | set(UNREADABLE)
+    check_covered("metaimage", (".mha", ".mhd"), READABLE, UNREADABLE)
 
 
 def test_direction_plus_30_element_order():
