@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use medvox::filters::{ClampParams, RescaleParams, WindowParams, ZscoreParams};
 use medvox::filters::{Filter, GaussianParams, GradientMagnitudeParams, MedianParams, Sigma};
+use medvox::filters::{Kernel, MorphOp, MorphologyParams};
 
 use crate::Ctx;
 
@@ -34,6 +35,34 @@ pub enum FilterOp<X: clap::Args> {
     GradientMagnitude {
         #[command(flatten)]
         params: GradientArgs,
+        #[command(flatten)]
+        extra: X,
+    },
+    /// Erosion (minimum over the structuring element; --binary: the element fits in the mask); keeps the pixel type.
+    Erode {
+        #[command(flatten)]
+        params: MorphArgs,
+        #[command(flatten)]
+        extra: X,
+    },
+    /// Dilation (maximum over the structuring element; --binary: the element touches the mask); keeps the pixel type.
+    Dilate {
+        #[command(flatten)]
+        params: MorphArgs,
+        #[command(flatten)]
+        extra: X,
+    },
+    /// Opening: erode, then dilate; keeps the pixel type.
+    Open {
+        #[command(flatten)]
+        params: MorphArgs,
+        #[command(flatten)]
+        extra: X,
+    },
+    /// Closing: dilate, then erode; keeps the pixel type.
+    Close {
+        #[command(flatten)]
+        params: MorphArgs,
         #[command(flatten)]
         extra: X,
     },
@@ -81,6 +110,10 @@ impl<X: clap::Args> FilterOp<X> {
                 }),
                 extra,
             ),
+            FilterOp::Erode { params, extra } => (params.to_filter(MorphOp::Erode), extra),
+            FilterOp::Dilate { params, extra } => (params.to_filter(MorphOp::Dilate), extra),
+            FilterOp::Open { params, extra } => (params.to_filter(MorphOp::Open), extra),
+            FilterOp::Close { params, extra } => (params.to_filter(MorphOp::Close), extra),
             FilterOp::Window { params: p, extra } => (
                 Filter::Window(WindowParams {
                     center: p.center,
@@ -194,6 +227,56 @@ pub struct GradientArgs {
     /// Ignore the voxel spacing (differences per voxel instead of per mm).
     #[arg(long)]
     voxel_units: bool,
+}
+
+/// Options of `erode`, `dilate`, `open`, `close`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct MorphArgs {
+    /// Radius in voxels: one value or x,y,z (0 allowed on an axis).
+    #[arg(long, value_name = "R", default_value = "1")]
+    radius: Triple<usize>,
+    /// Structuring element: ball (ITK's ellipsoid, as SimpleITK sitkBall) or box.
+    #[arg(long, value_enum, default_value = "ball")]
+    kernel: KernelArg,
+    /// Binary morphology of the mask `voxel == --foreground`; output foreground/0.
+    #[arg(long)]
+    binary: bool,
+    /// Foreground value for --binary.
+    #[arg(
+        long,
+        value_name = "V",
+        default_value = "1",
+        allow_negative_numbers = true
+    )]
+    foreground: f64,
+}
+
+/// Structuring element names on the command line.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum KernelArg {
+    /// ITK's ball: offsets with Σ(d/(r+½))² <= 1 (radius 2: 81 voxels).
+    Ball,
+    /// The full (2r+1)³ box.
+    Box,
+}
+
+impl MorphArgs {
+    fn to_filter(&self, op: MorphOp) -> Filter {
+        let kernel = match self.kernel {
+            KernelArg::Ball => Kernel::Ball,
+            KernelArg::Box => Kernel::Box,
+        };
+        let mut p = MorphologyParams::new(self.radius.0, kernel);
+        if self.binary {
+            p = p.binary(self.foreground);
+        }
+        match op {
+            MorphOp::Erode => Filter::Erode(p),
+            MorphOp::Dilate => Filter::Dilate(p),
+            MorphOp::Open => Filter::Open(p),
+            MorphOp::Close => Filter::Close(p),
+        }
+    }
 }
 
 /// Options of `window`.

@@ -11,6 +11,7 @@
 //! | `gaussian` | [`gaussian`] | f32 (f64 for f64 input) | `scipy.ndimage.gaussian_filter(mode='nearest', truncate=4)` |
 //! | `median` | [`median`] | input type | SimpleITK `Median`, `scipy.ndimage.median_filter(mode='nearest')` |
 //! | `gradient-magnitude` | [`gradient`] | f32 (f64 for f64 input) | SimpleITK `GradientMagnitude(useImageSpacing=True)` |
+//! | `erode`, `dilate`, `open`, `close` | [`morphology`] | input type | SimpleITK `GrayscaleErode`/`BinaryMorphologicalOpening`…, `scipy.ndimage.grey_erosion(mode='nearest')` |
 //! | `window`, `rescale`, `zscore` | [`intensity`] | f32 | SimpleITK `IntensityWindowing`, `RescaleIntensity`; numpy |
 //! | `clamp` | [`intensity`] | input type | numpy `clip` |
 //!
@@ -22,14 +23,17 @@ pub mod gradient;
 mod inputs;
 pub mod intensity;
 pub mod median;
+pub mod morphology;
 pub mod pixel;
 mod plan;
+pub mod structuring;
 
 pub use error::{FilterError, Result};
 pub use gaussian::{gaussian, GaussianParams, Sigma};
 pub use gradient::{gradient_magnitude, GradientMagnitudeParams};
 pub use intensity::{ClampParams, RescaleParams, WindowParams, ZscoreParams};
 pub use median::{median, MedianParams};
+pub use morphology::{Kernel, MorphOp, MorphologyParams};
 pub use pixel::{FilterPixel, Real};
 
 use medvox_core::{AnyVolume, Executor};
@@ -45,6 +49,14 @@ pub enum Filter {
     Median(MedianParams),
     /// [`gradient_magnitude()`]
     GradientMagnitude(GradientMagnitudeParams),
+    /// [`morphology::erode()`]
+    Erode(MorphologyParams),
+    /// [`morphology::dilate()`]
+    Dilate(MorphologyParams),
+    /// [`morphology::open()`]
+    Open(MorphologyParams),
+    /// [`morphology::close()`]
+    Close(MorphologyParams),
     /// [`intensity::window()`]
     Window(WindowParams),
     /// [`intensity::rescale()`]
@@ -62,6 +74,10 @@ impl Filter {
             Filter::Gaussian(_) => "gaussian",
             Filter::Median(_) => "median",
             Filter::GradientMagnitude(_) => "gradient-magnitude",
+            Filter::Erode(_) => "erode",
+            Filter::Dilate(_) => "dilate",
+            Filter::Open(_) => "open",
+            Filter::Close(_) => "close",
             Filter::Window(_) => "window",
             Filter::Rescale(_) => "rescale",
             Filter::Clamp(_) => "clamp",
@@ -75,6 +91,10 @@ impl Filter {
             Filter::Gaussian(p) => gaussian::gaussian_any(vol, p, exec),
             Filter::Median(p) => median::median_any(vol, p, exec),
             Filter::GradientMagnitude(p) => gradient::gradient_magnitude_any(vol, p, exec),
+            Filter::Erode(p) => morphology::morphology_any(vol, MorphOp::Erode, p, exec),
+            Filter::Dilate(p) => morphology::morphology_any(vol, MorphOp::Dilate, p, exec),
+            Filter::Open(p) => morphology::morphology_any(vol, MorphOp::Open, p, exec),
+            Filter::Close(p) => morphology::morphology_any(vol, MorphOp::Close, p, exec),
             Filter::Window(p) => intensity::window_any(vol, p, exec),
             Filter::Rescale(p) => intensity::rescale_any(vol, p, exec),
             Filter::Clamp(p) => intensity::clamp_any(vol, p, exec),
