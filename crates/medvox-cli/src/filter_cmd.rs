@@ -7,6 +7,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
+use medvox::filters::DistanceParams;
 use medvox::filters::{ClampParams, RescaleParams, WindowParams, ZscoreParams};
 use medvox::filters::{Filter, GaussianParams, GradientMagnitudeParams, MedianParams, Sigma};
 use medvox::filters::{Kernel, MorphOp, MorphologyParams};
@@ -94,6 +95,13 @@ pub enum FilterOp<X: clap::Args> {
         #[command(flatten)]
         extra: X,
     },
+    /// Exact Euclidean distance (mm) of each voxel ≠ 0 to the nearest 0 voxel; --signed: SimpleITK SignedMaurerDistanceMap (inside negative); f32 out.
+    Distance {
+        #[command(flatten)]
+        params: DistanceArgs,
+        #[command(flatten)]
+        extra: X,
+    },
 }
 
 impl<X: clap::Args> FilterOp<X> {
@@ -140,6 +148,13 @@ impl<X: clap::Args> FilterOp<X> {
             FilterOp::Zscore { params: p, extra } => (
                 Filter::Zscore(ZscoreParams {
                     mask: p.mask.clone(),
+                }),
+                extra,
+            ),
+            FilterOp::Distance { params: p, extra } => (
+                Filter::Distance(DistanceParams {
+                    signed: p.signed,
+                    use_spacing: !p.voxel_units,
                 }),
                 extra,
             ),
@@ -325,6 +340,17 @@ pub struct ZscoreArgs {
     /// Mask image (same size): mean and std over its voxels ≠ 0.
     #[arg(long, value_name = "MASK")]
     mask: Option<PathBuf>,
+}
+
+/// Options of `distance`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DistanceArgs {
+    /// Signed map: + outside, − inside (to the contour), as SimpleITK SignedMaurerDistanceMap(insideIsPositive=False).
+    #[arg(long)]
+    signed: bool,
+    /// Ignore the voxel spacing (distances in voxels instead of mm).
+    #[arg(long)]
+    voxel_units: bool,
 }
 
 /// Arguments of `medvox filter`.

@@ -14,9 +14,11 @@
 //! | `erode`, `dilate`, `open`, `close` | [`morphology`] | input type | SimpleITK `GrayscaleErode`/`BinaryMorphologicalOpening`…, `scipy.ndimage.grey_erosion(mode='nearest')` |
 //! | `window`, `rescale`, `zscore` | [`intensity`] | f32 | SimpleITK `IntensityWindowing`, `RescaleIntensity`; numpy |
 //! | `clamp` | [`intensity`] | input type | numpy `clip` |
+//! | `distance` | [`distance`] | f32 | `scipy.ndimage.distance_transform_edt(sampling=…)`; SimpleITK `SignedMaurerDistanceMap` (`--signed`) |
 //!
 //! Boundary rule everywhere: edge replicate (ITK ZeroFluxNeumann = scipy `nearest`).
 
+pub mod distance;
 pub mod error;
 pub mod gaussian;
 pub mod gradient;
@@ -28,6 +30,7 @@ pub mod pixel;
 mod plan;
 pub mod structuring;
 
+pub use distance::{distance, DistanceParams};
 pub use error::{FilterError, Result};
 pub use gaussian::{gaussian, GaussianParams, Sigma};
 pub use gradient::{gradient_magnitude, GradientMagnitudeParams};
@@ -65,6 +68,8 @@ pub enum Filter {
     Clamp(ClampParams),
     /// [`intensity::zscore()`]
     Zscore(ZscoreParams),
+    /// [`distance()`]
+    Distance(DistanceParams),
 }
 
 impl Filter {
@@ -82,6 +87,7 @@ impl Filter {
             Filter::Rescale(_) => "rescale",
             Filter::Clamp(_) => "clamp",
             Filter::Zscore(_) => "zscore",
+            Filter::Distance(_) => "distance",
         }
     }
 
@@ -99,6 +105,7 @@ impl Filter {
             Filter::Rescale(p) => intensity::rescale_any(vol, p, exec),
             Filter::Clamp(p) => intensity::clamp_any(vol, p, exec),
             Filter::Zscore(p) => intensity::zscore_any(vol, p, exec),
+            Filter::Distance(p) => distance::distance_any(vol, p, exec),
         }
     }
 }
