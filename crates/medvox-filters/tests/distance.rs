@@ -1,20 +1,17 @@
 //! Distance transform against brute force (every voxel against every target
 //! voxel) on small volumes, anisotropic spacing, 1/2/4 threads and block plans.
 
+mod common;
+
 use medvox_core::{BlockPlan, Executor, Geometry, Volume};
 use medvox_filters::distance::{distance, distance_with_plan, DistanceParams};
 use medvox_filters::Filter;
 
 fn mask(size: [usize; 3], seed: u64, density: u64) -> Volume<u8> {
-    let mut s = seed.wrapping_mul(6364136223846793005).wrapping_add(7);
     let n: usize = size.iter().product();
-    let v = (0..n)
-        .map(|_| {
-            s = s
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((s >> 33) % 100 >= density) as u8
-        })
+    let v = common::lcg(seed, 7)
+        .take(n)
+        .map(|r| (r % 100 >= density) as u8)
         .collect();
     let g = Geometry {
         spacing: [0.7, 1.3, 2.5],

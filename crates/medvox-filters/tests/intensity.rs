@@ -1,6 +1,8 @@
 //! Intensity ops against their formulas written out here, for several thread
 //! counts and block plans, integer and float types.
 
+mod common;
+
 use medvox_core::{BlockPlan, Executor, Geometry, Pixel, Volume};
 use medvox_filters::intensity::{
     clamp, clamp_with_plan, masked_mean_std, rescale, window, window_with_plan, zscore,
@@ -9,15 +11,10 @@ use medvox_filters::intensity::{
 use medvox_filters::{Filter, FilterError};
 
 fn volume<T: Pixel>(size: [usize; 3], seed: u64) -> Volume<T> {
-    let mut s = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
     let n: usize = size.iter().product();
-    let v = (0..n)
-        .map(|_| {
-            s = s
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            T::from_f64(((s >> 33) % 2000) as f64 - 1000.0)
-        })
+    let v = common::lcg(seed, 1)
+        .take(n)
+        .map(|r| T::from_f64((r % 2000) as f64 - 1000.0))
         .collect();
     Volume::from_vec(size, v, Geometry::default()).unwrap()
 }

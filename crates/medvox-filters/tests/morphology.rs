@@ -3,6 +3,8 @@
 //! ball and the box, several radii (anisotropic, 0 on an axis), thread counts and
 //! block plans, pixel types, one-voxel and one-slice volumes, and bad parameters.
 
+mod common;
+
 use medvox_core::{AnyVolume, BlockPlan, Executor, Geometry, Pixel, Volume};
 use medvox_filters::morphology::{
     dilate, erode, morphology, morphology_with_plan, Kernel, MorphOp, MorphologyParams,
@@ -11,14 +13,9 @@ use medvox_filters::{Filter, FilterError, FilterPixel};
 
 /// Deterministic pseudo-random values in [-50, 50) (few distinct values: many ties).
 fn values(n: usize, seed: u64) -> Vec<f64> {
-    let mut s = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
-    (0..n)
-        .map(|_| {
-            s = s
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((s >> 33) % 100) as f64 - 50.0
-        })
+    common::lcg(seed, 1)
+        .take(n)
+        .map(|r| (r % 100) as f64 - 50.0)
         .collect()
 }
 

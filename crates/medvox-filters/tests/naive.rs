@@ -3,6 +3,8 @@
 //! plans, every pixel type and the edge cases (one voxel, one slice, anisotropic
 //! spacing, bad parameters).
 
+mod common;
+
 use medvox_core::{BlockPlan, Executor, Geometry, Pixel, Volume};
 use medvox_filters::gaussian::{gaussian_with_plan, kernel_half};
 use medvox_filters::gradient::gradient_magnitude_with_plan;
@@ -21,16 +23,9 @@ fn geometry(spacing: [f64; 3]) -> Geometry {
 
 /// Deterministic pseudo-random values in [-500, 500) (integers, exact in every type but u8/i8).
 fn values(n: usize, seed: u64) -> Vec<f64> {
-    let mut s = seed
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
-    (0..n)
-        .map(|_| {
-            s = s
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((s >> 33) % 1000) as f64 - 500.0
-        })
+    common::lcg(seed, 1442695040888963407)
+        .take(n)
+        .map(|r| (r % 1000) as f64 - 500.0)
         .collect()
 }
 
