@@ -1,8 +1,10 @@
 //! medvox: parallel and GPU-accelerated medical image processing.
 //!
 //! This facade re-exports the workspace crates: [`core`] (volumes, pixel
-//! types, block engine), [`io`] (file formats) and [`filters`] (smoothing,
-//! median, gradients on the block engine).
+//! types, block engine), [`io`] (file formats), [`filters`] (smoothing,
+//! median, gradients on the block engine) and [`segment`] (thresholds,
+//! components, watershed, label analysis).
 pub use medvox_core as core;
 pub use medvox_filters as filters;
 pub use medvox_io as io;
+pub use medvox_segment as segment;
