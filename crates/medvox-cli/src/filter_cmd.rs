@@ -7,7 +7,9 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
+use medvox::core::PixelType;
 use medvox::filters::DistanceParams;
+use medvox::filters::{CastParams, LaplacianParams, MeanParams, RecursiveGaussianParams};
 use medvox::filters::{ClampParams, RescaleParams, WindowParams, ZscoreParams};
 use medvox::filters::{Filter, GaussianParams, GradientMagnitudeParams, MedianParams, Sigma};
 use medvox::filters::{Kernel, MorphOp, MorphologyParams};
@@ -18,10 +20,13 @@ use crate::Ctx;
 /// filter`, nothing for `medvox bench`).
 #[derive(Debug, Clone, clap::Subcommand)]
 pub enum FilterOp<X: clap::Args> {
-    /// Exact sampled Gaussian (scipy's gaussian_filter, truncated at 4σ), edge replicate; f32 out (f64 for f64 in).
+    /// Gaussian: exact sampled kernel (scipy's gaussian_filter, truncated at 4σ) or --method recursive (ITK's IIR); edge replicate; f32 out (f64 for f64 in).
     Gaussian {
         #[command(flatten)]
         params: GaussianArgs,
+        /// exact: sampled kernel (scipy); recursive: ITK's Deriche IIR (SimpleITK SmoothingRecursiveGaussian), cost independent of σ.
+        #[arg(long, value_enum, default_value = "exact")]
+        method: GaussianMethod,
         #[command(flatten)]
         extra: X,
     },
@@ -102,13 +107,66 @@ pub enum FilterOp<X: clap::Args> {
         #[command(flatten)]
         extra: X,
     },
+    /// Box mean over a (2r+1)³ window (radius per axis), edge replicate; f32 out (f64 for f64 in).
+    Mean {
+        #[command(flatten)]
+        params: MeanArgs,
+        #[command(flatten)]
+        extra: X,
+    },
+    /// Sobel gradient magnitude (scipy's separable 3D Sobel, voxel units), edge replicate; f32 out.
+    Sobel {
+        #[command(flatten)]
+        extra: X,
+    },
+    /// Laplacian by second differences (per mm² with the voxel spacing), edge replicate; f32 out.
+    Laplacian {
+        #[command(flatten)]
+        params: GradientArgs,
+        #[command(flatten)]
+        extra: X,
+    },
+    /// Laplacian of Gaussian (scipy's gaussian_laplace; per mm² with --sigma, per voxel² with --sigma-voxels); f32 out.
+    Log {
+        #[command(flatten)]
+        params: GaussianArgs,
+        #[command(flatten)]
+        extra: X,
+    },
+    /// Gradient magnitude of Gaussian (scipy's gaussian_gradient_magnitude; per mm with --sigma, per voxel with --sigma-voxels); f32 out.
+    GradientMagnitudeGaussian {
+        #[command(flatten)]
+        params: GaussianArgs,
+        #[command(flatten)]
+        extra: X,
+    },
+    /// Convert to another pixel type (integers: round half away from zero, clamp; NaN → 0).
+    Cast {
+        #[command(flatten)]
+        params: CastArgs,
+        #[command(flatten)]
+        extra: X,
+    },
 }
 
 impl<X: clap::Args> FilterOp<X> {
     /// The library filter with its parameters, and the rest of the arguments.
     pub fn split(&self) -> (Filter, &X) {
         match self {
-            FilterOp::Gaussian { params, extra } => (Filter::Gaussian(params.to_params()), extra),
+            FilterOp::Gaussian {
+                params,
+                method,
+                extra,
+            } => {
+                let p = params.to_params();
+                let f = match method {
+                    GaussianMethod::Exact => Filter::Gaussian(p),
+                    GaussianMethod::Recursive => {
+                        Filter::GaussianRecursive(RecursiveGaussianParams { sigma: p.sigma })
+                    }
+                };
+                (f, extra)
+            }
             FilterOp::Median { params, extra } => {
                 (Filter::Median(MedianParams::new(params.radius.0)), extra)
             }
@@ -155,6 +213,26 @@ impl<X: clap::Args> FilterOp<X> {
                 Filter::Distance(DistanceParams {
                     signed: p.signed,
                     use_spacing: !p.voxel_units,
+                }),
+                extra,
+            ),
+            FilterOp::Mean { params, extra } => {
+                (Filter::Mean(MeanParams::new(params.radius.0)), extra)
+            }
+            FilterOp::Sobel { extra } => (Filter::Sobel, extra),
+            FilterOp::Laplacian { params, extra } => (
+                Filter::Laplacian(LaplacianParams {
+                    use_spacing: !params.voxel_units,
+                }),
+                extra,
+            ),
+            FilterOp::Log { params, extra } => (Filter::Log(params.to_params()), extra),
+            FilterOp::GradientMagnitudeGaussian { params, extra } => {
+                (Filter::GradientMagnitudeGaussian(params.to_params()), extra)
+            }
+            FilterOp::Cast { params, extra } => (
+                Filter::Cast(CastParams {
+                    pixel_type: params.pixel_type,
                 }),
                 extra,
             ),
@@ -226,6 +304,31 @@ impl GaussianArgs {
             ..GaussianParams::mm(0.0)
         }
     }
+}
+
+/// `gaussian --method`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum GaussianMethod {
+    /// Sampled Gaussian kernel truncated at 4σ (scipy's gaussian_filter).
+    Exact,
+    /// ITK's recursive (IIR) Gaussian, as SimpleITK SmoothingRecursiveGaussian.
+    Recursive,
+}
+
+/// Options of `mean`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct MeanArgs {
+    /// Radius in voxels: one value or x,y,z (the box is 2r+1 wide).
+    #[arg(long, value_name = "R", default_value = "1")]
+    radius: Triple<usize>,
+}
+
+/// Options of `cast`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CastArgs {
+    /// Output pixel type: u8, i8, u16, i16, u32, i32, f32, f64.
+    #[arg(long, value_name = "TYPE")]
+    pixel_type: PixelType,
 }
 
 /// Options of `median`.

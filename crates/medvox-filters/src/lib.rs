@@ -15,29 +15,48 @@
 //! | `window`, `rescale`, `zscore` | [`intensity`] | f32 | SimpleITK `IntensityWindowing`, `RescaleIntensity`; numpy |
 //! | `clamp` | [`intensity`] | input type | numpy `clip` |
 //! | `distance` | [`distance`] | f32 | `scipy.ndimage.distance_transform_edt(sampling=…)`; SimpleITK `SignedMaurerDistanceMap` (`--signed`) |
+//! | `mean` | [`mean`] | f32 (f64 for f64 input) | SimpleITK `Mean`, `scipy.ndimage.uniform_filter(mode='nearest')` |
+//! | `sobel` | [`sobel`] | f32 (f64 for f64 input) | `scipy.ndimage.sobel(mode='nearest')` per axis, magnitude |
+//! | `laplacian` | [`laplacian`] | f32 (f64 for f64 input) | SimpleITK `Laplacian(useImageSpacing=True)`, `scipy.ndimage.laplace(mode='nearest')` |
+//! | `log` | [`log`] | f32 (f64 for f64 input) | `scipy.ndimage.gaussian_laplace(mode='nearest', truncate=4)` |
+//! | `gradient-magnitude-gaussian` | [`gradient_gaussian`] | f32 (f64 for f64 input) | `scipy.ndimage.gaussian_gradient_magnitude(mode='nearest', truncate=4)` |
+//! | `gaussian-recursive` | [`recursive_gaussian`] | f32 (f64 for f64 input) | SimpleITK `SmoothingRecursiveGaussian(normalizeAcrossScale=False)` |
+//! | `cast` | [`cast`] | chosen type | SimpleITK `Cast` where values are representable |
 //!
 //! Boundary rule everywhere: edge replicate (ITK ZeroFluxNeumann = scipy `nearest`).
 
+pub mod cast;
 pub mod distance;
 pub mod error;
 pub mod gaussian;
+mod gaussian_derivative;
 pub mod gradient;
+pub mod gradient_gaussian;
 mod inputs;
 pub mod intensity;
+pub mod laplacian;
+pub mod log;
+pub mod mean;
 pub mod median;
 pub mod morphology;
 pub mod pixel;
 mod plan;
+pub mod recursive_gaussian;
+pub mod sobel;
 pub mod structuring;
 
+pub use cast::CastParams;
 pub use distance::{distance, DistanceParams};
 pub use error::{FilterError, Result};
 pub use gaussian::{gaussian, GaussianParams, Sigma};
 pub use gradient::{gradient_magnitude, GradientMagnitudeParams};
 pub use intensity::{ClampParams, RescaleParams, WindowParams, ZscoreParams};
+pub use laplacian::LaplacianParams;
+pub use mean::MeanParams;
 pub use median::{median, MedianParams};
 pub use morphology::{Kernel, MorphOp, MorphologyParams};
 pub use pixel::{FilterPixel, Real};
+pub use recursive_gaussian::RecursiveGaussianParams;
 
 use medvox_core::{AnyVolume, Executor};
 
@@ -70,6 +89,20 @@ pub enum Filter {
     Zscore(ZscoreParams),
     /// [`distance()`]
     Distance(DistanceParams),
+    /// [`mean::mean()`]
+    Mean(MeanParams),
+    /// [`sobel::sobel()`]
+    Sobel,
+    /// [`laplacian::laplacian()`]
+    Laplacian(LaplacianParams),
+    /// [`log::laplacian_of_gaussian()`]
+    Log(GaussianParams),
+    /// [`gradient_gaussian::gradient_magnitude_gaussian()`]
+    GradientMagnitudeGaussian(GaussianParams),
+    /// [`recursive_gaussian::recursive_gaussian()`]
+    GaussianRecursive(RecursiveGaussianParams),
+    /// [`cast::cast()`]
+    Cast(CastParams),
 }
 
 impl Filter {
@@ -88,6 +121,13 @@ impl Filter {
             Filter::Clamp(_) => "clamp",
             Filter::Zscore(_) => "zscore",
             Filter::Distance(_) => "distance",
+            Filter::Mean(_) => "mean",
+            Filter::Sobel => "sobel",
+            Filter::Laplacian(_) => "laplacian",
+            Filter::Log(_) => "log",
+            Filter::GradientMagnitudeGaussian(_) => "gradient-magnitude-gaussian",
+            Filter::GaussianRecursive(_) => "gaussian-recursive",
+            Filter::Cast(_) => "cast",
         }
     }
 
@@ -106,6 +146,17 @@ impl Filter {
             Filter::Clamp(p) => intensity::clamp_any(vol, p, exec),
             Filter::Zscore(p) => intensity::zscore_any(vol, p, exec),
             Filter::Distance(p) => distance::distance_any(vol, p, exec),
+            Filter::Mean(p) => mean::mean_any(vol, p, exec),
+            Filter::Sobel => sobel::sobel_any(vol, exec),
+            Filter::Laplacian(p) => laplacian::laplacian_any(vol, p, exec),
+            Filter::Log(p) => log::laplacian_of_gaussian_any(vol, p, exec),
+            Filter::GradientMagnitudeGaussian(p) => {
+                gradient_gaussian::gradient_magnitude_gaussian_any(vol, p, exec)
+            }
+            Filter::GaussianRecursive(p) => {
+                recursive_gaussian::recursive_gaussian_any(vol, p, exec)
+            }
+            Filter::Cast(p) => cast::cast(vol, p, exec),
         }
     }
 }
