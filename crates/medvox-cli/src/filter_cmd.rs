@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use medvox::core::PixelType;
 use medvox::filters::DistanceParams;
+use medvox::filters::{BilateralParams, DiffusionParams, FillHolesParams, TophatParams};
 use medvox::filters::{CastParams, LaplacianParams, MeanParams, RecursiveGaussianParams};
 use medvox::filters::{ClampParams, RescaleParams, WindowParams, ZscoreParams};
 use medvox::filters::{Filter, GaussianParams, GradientMagnitudeParams, MedianParams, Sigma};
@@ -104,6 +105,48 @@ pub enum FilterOp<X: clap::Args> {
     Distance {
         #[command(flatten)]
         params: DistanceArgs,
+        #[command(flatten)]
+        extra: X,
+    },
+    /// Bilateral filter (SimpleITK Bilateral: Gaussian in space times ITK's range-Gaussian table in intensity), edge replicate; f32 out (f64 for f64 in).
+    Bilateral {
+        #[command(flatten)]
+        params: BilateralArgs,
+        #[command(flatten)]
+        extra: X,
+    },
+    /// Gradient anisotropic diffusion (Perona–Malik; SimpleITK GradientAnisotropicDiffusion), edge replicate; f32 out (f64 for f64 in).
+    GradientDiffusion {
+        #[command(flatten)]
+        params: DiffusionArgs,
+        #[command(flatten)]
+        extra: X,
+    },
+    /// Curvature anisotropic diffusion (SimpleITK CurvatureAnisotropicDiffusion), edge replicate; f32 out (f64 for f64 in).
+    CurvatureDiffusion {
+        #[command(flatten)]
+        params: DiffusionArgs,
+        #[command(flatten)]
+        extra: X,
+    },
+    /// Fill holes: regions ≠ --foreground not connected (by faces) to the border become --foreground; --grey: grey-level fill (SimpleITK GrayscaleFillhole); keeps the pixel type.
+    FillHoles {
+        #[command(flatten)]
+        params: FillHolesArgs,
+        #[command(flatten)]
+        extra: X,
+    },
+    /// White top-hat f − open(f) (SimpleITK WhiteTopHat, safe border); keeps the pixel type.
+    WhiteTophat {
+        #[command(flatten)]
+        params: TophatArgs,
+        #[command(flatten)]
+        extra: X,
+    },
+    /// Black top-hat close(f) − f (SimpleITK BlackTopHat, safe border); keeps the pixel type.
+    BlackTophat {
+        #[command(flatten)]
+        params: TophatArgs,
         #[command(flatten)]
         extra: X,
     },
@@ -216,6 +259,34 @@ impl<X: clap::Args> FilterOp<X> {
                 }),
                 extra,
             ),
+            FilterOp::Bilateral { params: p, extra } => (
+                Filter::Bilateral(BilateralParams {
+                    domain_sigma: p.domain_sigma.0,
+                    range_sigma: p.range_sigma,
+                    radius: p.radius.map(|r| r.0),
+                    range_samples: p.range_samples,
+                }),
+                extra,
+            ),
+            FilterOp::GradientDiffusion { params: p, extra } => {
+                (Filter::GradientDiffusion(p.to_params()), extra)
+            }
+            FilterOp::CurvatureDiffusion { params: p, extra } => {
+                (Filter::CurvatureDiffusion(p.to_params()), extra)
+            }
+            FilterOp::FillHoles { params: p, extra } => (
+                Filter::FillHoles(FillHolesParams {
+                    grey: p.grey,
+                    foreground: p.foreground,
+                }),
+                extra,
+            ),
+            FilterOp::WhiteTophat { params: p, extra } => {
+                (Filter::WhiteTophat(p.to_params()), extra)
+            }
+            FilterOp::BlackTophat { params: p, extra } => {
+                (Filter::BlackTophat(p.to_params()), extra)
+            }
             FilterOp::Mean { params, extra } => {
                 (Filter::Mean(MeanParams::new(params.radius.0)), extra)
             }
@@ -456,6 +527,113 @@ pub struct DistanceArgs {
     voxel_units: bool,
 }
 
+/// Options of `bilateral`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BilateralArgs {
+    /// σ of the spatial Gaussian in mm: one value or x,y,z.
+    #[arg(
+        long,
+        value_name = "MM",
+        default_value = "4",
+        allow_negative_numbers = true
+    )]
+    domain_sigma: Triple<f64>,
+    /// σ of the intensity Gaussian (intensity units).
+    #[arg(
+        long,
+        value_name = "V",
+        default_value_t = 50.0,
+        allow_negative_numbers = true
+    )]
+    range_sigma: f64,
+    /// Kernel radius in voxels: one value or x,y,z (default ⌈2.5·σ/spacing⌉).
+    #[arg(long, value_name = "R")]
+    radius: Option<Triple<usize>>,
+    /// Samples of ITK's range-Gaussian lookup table.
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    range_samples: usize,
+}
+
+/// Options of `gradient-diffusion` and `curvature-diffusion`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DiffusionArgs {
+    /// Time step (default as SimpleITK: 0.125 gradient, 0.0625 curvature; stable up to min spacing/16).
+    #[arg(long, value_name = "DT", allow_negative_numbers = true)]
+    time_step: Option<f64>,
+    /// Conductance parameter (larger smooths more across edges).
+    #[arg(
+        long,
+        value_name = "K",
+        default_value_t = 3.0,
+        allow_negative_numbers = true
+    )]
+    conductance: f64,
+    /// Number of iterations.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    iterations: usize,
+    /// Iterations between updates of the mean gradient that scales the conductance.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    conductance_update_interval: usize,
+    /// Ignore the voxel spacing (differences per voxel instead of per mm).
+    #[arg(long)]
+    voxel_units: bool,
+}
+
+impl DiffusionArgs {
+    fn to_params(&self) -> DiffusionParams {
+        DiffusionParams {
+            time_step: self.time_step,
+            conductance: self.conductance,
+            iterations: self.iterations,
+            conductance_update_interval: self.conductance_update_interval,
+            use_spacing: !self.voxel_units,
+        }
+    }
+}
+
+/// Options of `fill-holes`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct FillHolesArgs {
+    /// Grey-level filling (reconstruction by erosion from the border) instead of binary.
+    #[arg(long)]
+    grey: bool,
+    /// Foreground value of binary filling.
+    #[arg(
+        long,
+        value_name = "V",
+        default_value = "1",
+        allow_negative_numbers = true
+    )]
+    foreground: f64,
+}
+
+/// Options of `white-tophat` and `black-tophat`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TophatArgs {
+    /// Radius in voxels: one value or x,y,z (0 allowed on an axis).
+    #[arg(long, value_name = "R", default_value = "1")]
+    radius: Triple<usize>,
+    /// Structuring element: ball (ITK's ellipsoid, as SimpleITK sitkBall) or box.
+    #[arg(long, value_enum, default_value = "ball")]
+    kernel: KernelArg,
+    /// Edge replicate instead of ITK's safe border (= SimpleITK safeBorder=False, scipy mode='nearest').
+    #[arg(long)]
+    no_safe_border: bool,
+}
+
+impl TophatArgs {
+    fn to_params(&self) -> TophatParams {
+        let kernel = match self.kernel {
+            KernelArg::Ball => Kernel::Ball,
+            KernelArg::Box => Kernel::Box,
+        };
+        TophatParams {
+            safe_border: !self.no_safe_border,
+            ..TophatParams::new(self.radius.0, kernel)
+        }
+    }
+}
+
 /// Arguments of `medvox filter`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -482,6 +660,11 @@ pub fn run(ctx: &Ctx, a: Args) -> anyhow::Result<()> {
         );
     }
     let vol = image.into_first();
+    if !ctx.quiet {
+        for w in filter.warnings(&vol) {
+            eprintln!("medvox: warning: {w}");
+        }
+    }
     let out = filter
         .apply(&vol, &ctx.exec)
         .with_context(|| format!("{} failed", filter.name()))?;

@@ -22,12 +22,19 @@
 //! | `gradient-magnitude-gaussian` | [`gradient_gaussian`] | f32 (f64 for f64 input) | `scipy.ndimage.gaussian_gradient_magnitude(mode='nearest', truncate=4)` |
 //! | `gaussian-recursive` | [`recursive_gaussian`] | f32 (f64 for f64 input) | SimpleITK `SmoothingRecursiveGaussian(normalizeAcrossScale=False)` |
 //! | `cast` | [`cast`] | chosen type | SimpleITK `Cast` where values are representable |
+//! | `bilateral` | [`bilateral`] | f32 (f64 for f64 input) | SimpleITK `Bilateral` (ITK's range lookup table) |
+//! | `gradient-diffusion`, `curvature-diffusion` | [`diffusion`] | f32 (f64 for f64 input) | SimpleITK `GradientAnisotropicDiffusion`, `CurvatureAnisotropicDiffusion` |
+//! | `fill-holes` | [`fill_holes`] | input type | SimpleITK `BinaryFillhole`/`GrayscaleFillhole`, `scipy.ndimage.binary_fill_holes` |
+//! | `white-tophat`, `black-tophat` | [`tophat`] | input type | SimpleITK `WhiteTopHat`/`BlackTopHat(safeBorder=True)`; scipy `white_tophat(mode='nearest')` without it |
 //!
 //! Boundary rule everywhere: edge replicate (ITK ZeroFluxNeumann = scipy `nearest`).
 
+pub mod bilateral;
 pub mod cast;
+pub mod diffusion;
 pub mod distance;
 pub mod error;
+pub mod fill_holes;
 pub mod gaussian;
 mod gaussian_derivative;
 pub mod gradient;
@@ -44,10 +51,14 @@ mod plan;
 pub mod recursive_gaussian;
 pub mod sobel;
 pub mod structuring;
+pub mod tophat;
 
+pub use bilateral::{bilateral, BilateralParams};
 pub use cast::CastParams;
+pub use diffusion::{diffusion, DiffusionKind, DiffusionParams};
 pub use distance::{distance, DistanceParams};
 pub use error::{FilterError, Result};
+pub use fill_holes::{fill_holes, FillHolesParams};
 pub use gaussian::{gaussian, GaussianParams, Sigma};
 pub use gradient::{gradient_magnitude, GradientMagnitudeParams};
 pub use intensity::{ClampParams, RescaleParams, WindowParams, ZscoreParams};
@@ -57,6 +68,7 @@ pub use median::{median, MedianParams};
 pub use morphology::{Kernel, MorphOp, MorphologyParams};
 pub use pixel::{FilterPixel, Real};
 pub use recursive_gaussian::RecursiveGaussianParams;
+pub use tophat::{tophat, TophatParams};
 
 use medvox_core::{AnyVolume, Executor};
 
@@ -89,6 +101,18 @@ pub enum Filter {
     Zscore(ZscoreParams),
     /// [`distance()`]
     Distance(DistanceParams),
+    /// [`bilateral()`]
+    Bilateral(BilateralParams),
+    /// [`diffusion()`] with [`DiffusionKind::Gradient`]
+    GradientDiffusion(DiffusionParams),
+    /// [`diffusion()`] with [`DiffusionKind::Curvature`]
+    CurvatureDiffusion(DiffusionParams),
+    /// [`fill_holes()`]
+    FillHoles(FillHolesParams),
+    /// [`tophat()`] (white: `f − open(f)`)
+    WhiteTophat(TophatParams),
+    /// [`tophat()`] (black: `close(f) − f`)
+    BlackTophat(TophatParams),
     /// [`mean::mean()`]
     Mean(MeanParams),
     /// [`sobel::sobel()`]
@@ -121,6 +145,12 @@ impl Filter {
             Filter::Clamp(_) => "clamp",
             Filter::Zscore(_) => "zscore",
             Filter::Distance(_) => "distance",
+            Filter::Bilateral(_) => "bilateral",
+            Filter::GradientDiffusion(_) => "gradient-diffusion",
+            Filter::CurvatureDiffusion(_) => "curvature-diffusion",
+            Filter::FillHoles(_) => "fill-holes",
+            Filter::WhiteTophat(_) => "white-tophat",
+            Filter::BlackTophat(_) => "black-tophat",
             Filter::Mean(_) => "mean",
             Filter::Sobel => "sobel",
             Filter::Laplacian(_) => "laplacian",
@@ -146,6 +176,16 @@ impl Filter {
             Filter::Clamp(p) => intensity::clamp_any(vol, p, exec),
             Filter::Zscore(p) => intensity::zscore_any(vol, p, exec),
             Filter::Distance(p) => distance::distance_any(vol, p, exec),
+            Filter::Bilateral(p) => bilateral::bilateral_any(vol, p, exec),
+            Filter::GradientDiffusion(p) => {
+                diffusion::diffusion_any(vol, DiffusionKind::Gradient, p, exec)
+            }
+            Filter::CurvatureDiffusion(p) => {
+                diffusion::diffusion_any(vol, DiffusionKind::Curvature, p, exec)
+            }
+            Filter::FillHoles(p) => fill_holes::fill_holes_any(vol, p, exec),
+            Filter::WhiteTophat(p) => tophat::tophat_any(vol, true, p, exec),
+            Filter::BlackTophat(p) => tophat::tophat_any(vol, false, p, exec),
             Filter::Mean(p) => mean::mean_any(vol, p, exec),
             Filter::Sobel => sobel::sobel_any(vol, exec),
             Filter::Laplacian(p) => laplacian::laplacian_any(vol, p, exec),
@@ -158,5 +198,20 @@ impl Filter {
             }
             Filter::Cast(p) => cast::cast(vol, p, exec),
         }
+    }
+}
+
+impl Filter {
+    /// Warnings the filter raises for a volume without failing (ITK's unstable
+    /// diffusion time step); empty for most filters.
+    pub fn warnings(&self, vol: &AnyVolume) -> Vec<String> {
+        let g = vol.geometry();
+        match self {
+            Filter::GradientDiffusion(p) => p.stability_warning(DiffusionKind::Gradient, g),
+            Filter::CurvatureDiffusion(p) => p.stability_warning(DiffusionKind::Curvature, g),
+            _ => None,
+        }
+        .into_iter()
+        .collect()
     }
 }
