@@ -15,6 +15,7 @@
 //! | `window`, `rescale`, `zscore` | [`intensity`] | f32 | SimpleITK `IntensityWindowing`, `RescaleIntensity`; numpy |
 //! | `clamp` | [`intensity`] | input type | numpy `clip` |
 //! | `distance` | [`distance`] | f32 | `scipy.ndimage.distance_transform_edt(sampling=…)`; SimpleITK `SignedMaurerDistanceMap` (`--signed`) |
+//! | `resample` | [`resample`] | input type (nearest, label); f32/f64 (linear, bspline) | SimpleITK `Resample` (`sitkNearestNeighbor`, `sitkLinear`, `sitkBSpline`, `sitkLabelLinear`); `scipy.ndimage.affine_transform(order=1, mode='nearest')` |
 //! | `mean` | [`mean`] | f32 (f64 for f64 input) | SimpleITK `Mean`, `scipy.ndimage.uniform_filter(mode='nearest')` |
 //! | `sobel` | [`sobel`] | f32 (f64 for f64 input) | `scipy.ndimage.sobel(mode='nearest')` per axis, magnitude |
 //! | `laplacian` | [`laplacian`] | f32 (f64 for f64 input) | SimpleITK `Laplacian(useImageSpacing=True)`, `scipy.ndimage.laplace(mode='nearest')` |
@@ -41,6 +42,7 @@ pub mod gradient;
 pub mod gradient_gaussian;
 mod inputs;
 pub mod intensity;
+pub mod interpolate;
 pub mod laplacian;
 pub mod log;
 pub mod mean;
@@ -49,6 +51,7 @@ pub mod morphology;
 pub mod pixel;
 mod plan;
 pub mod recursive_gaussian;
+pub mod resample;
 pub mod sobel;
 pub mod structuring;
 pub mod tophat;
@@ -62,12 +65,14 @@ pub use fill_holes::{fill_holes, FillHolesParams};
 pub use gaussian::{gaussian, GaussianParams, Sigma};
 pub use gradient::{gradient_magnitude, GradientMagnitudeParams};
 pub use intensity::{ClampParams, RescaleParams, WindowParams, ZscoreParams};
+pub use interpolate::Interpolation;
 pub use laplacian::LaplacianParams;
 pub use mean::MeanParams;
 pub use median::{median, MedianParams};
 pub use morphology::{Kernel, MorphOp, MorphologyParams};
 pub use pixel::{FilterPixel, Real};
 pub use recursive_gaussian::RecursiveGaussianParams;
+pub use resample::{GridSpec, ResampleParams};
 pub use tophat::{tophat, TophatParams};
 
 use medvox_core::{AnyVolume, Executor};
@@ -101,6 +106,8 @@ pub enum Filter {
     Zscore(ZscoreParams),
     /// [`distance()`]
     Distance(DistanceParams),
+    /// [`resample::resample()`]
+    Resample(ResampleParams),
     /// [`bilateral()`]
     Bilateral(BilateralParams),
     /// [`diffusion()`] with [`DiffusionKind::Gradient`]
@@ -145,6 +152,7 @@ impl Filter {
             Filter::Clamp(_) => "clamp",
             Filter::Zscore(_) => "zscore",
             Filter::Distance(_) => "distance",
+            Filter::Resample(_) => "resample",
             Filter::Bilateral(_) => "bilateral",
             Filter::GradientDiffusion(_) => "gradient-diffusion",
             Filter::CurvatureDiffusion(_) => "curvature-diffusion",
@@ -176,6 +184,7 @@ impl Filter {
             Filter::Clamp(p) => intensity::clamp_any(vol, p, exec),
             Filter::Zscore(p) => intensity::zscore_any(vol, p, exec),
             Filter::Distance(p) => distance::distance_any(vol, p, exec),
+            Filter::Resample(p) => resample::resample_any(vol, p, exec),
             Filter::Bilateral(p) => bilateral::bilateral_any(vol, p, exec),
             Filter::GradientDiffusion(p) => {
                 diffusion::diffusion_any(vol, DiffusionKind::Gradient, p, exec)
