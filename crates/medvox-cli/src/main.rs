@@ -5,6 +5,7 @@ mod convert;
 mod demo;
 mod filter_cmd;
 mod info;
+mod label_cmd;
 mod progress;
 mod snapshot;
 mod snapshot_cmd;
@@ -39,6 +40,8 @@ enum Command {
     Bench(bench::Args),
     /// Run a filter: `medvox filter NAME [options] IN OUT` (gaussian, median, gradient-magnitude).
     Filter(filter_cmd::Args),
+    /// Label analysis: `medvox label stats LABELS [--image IMG]`, `medvox label compare A B`.
+    Label(label_cmd::Args),
     /// Generate a synthetic CT phantom and run the main pipeline on it (no input needed).
     Demo(demo::Args),
 }
@@ -76,6 +79,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(a) => bench::run(&ctx, a),
         Command::Snapshot(a) => snapshot_cmd::run(&ctx, a),
         Command::Filter(a) => filter_cmd::run(&ctx, a),
+        Command::Label(a) => label_cmd::run(&ctx, a),
     }
 }
 
