@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use medvox::core::PixelType;
 use medvox::filters::DistanceParams;
+use medvox::filters::{ClaheParams, EqualizeParams};
 use medvox::filters::{BilateralParams, DiffusionParams, FillHolesParams, TophatParams};
 use medvox::filters::{CastParams, LaplacianParams, MeanParams, RecursiveGaussianParams};
 use medvox::filters::{ClampParams, RescaleParams, WindowParams, ZscoreParams};
@@ -150,6 +151,20 @@ pub enum FilterOp<X: clap::Args> {
         #[command(flatten)]
         extra: X,
     },
+    /// Global histogram equalisation (skimage equalize_hist: cdf of the histogram, optionally inside --mask); f32 out in [0,1] (f64 for f64 in).
+    Equalize {
+        #[command(flatten)]
+        params: EqualizeArgs,
+        #[command(flatten)]
+        extra: X,
+    },
+    /// CLAHE (skimage equalize_adapthist: tiled, clipped, interpolated histogram equalisation; 2D or 3D); f32 out in [0,1] (f64 for f64 in).
+    Clahe {
+        #[command(flatten)]
+        params: ClaheArgs,
+        #[command(flatten)]
+        extra: X,
+    },
     /// Box mean over a (2r+1)³ window (radius per axis), edge replicate; f32 out (f64 for f64 in).
     Mean {
         #[command(flatten)]
@@ -287,6 +302,22 @@ impl<X: clap::Args> FilterOp<X> {
             FilterOp::BlackTophat { params: p, extra } => {
                 (Filter::BlackTophat(p.to_params()), extra)
             }
+            FilterOp::Equalize { params: p, extra } => (
+                Filter::Equalize(EqualizeParams {
+                    bins: p.bins,
+                    mask: p.mask.clone(),
+                }),
+                extra,
+            ),
+            FilterOp::Clahe { params: p, extra } => (
+                Filter::Clahe(ClaheParams {
+                    kernel_size: p.kernel_size.map(|k| k.0),
+                    clip_limit: p.clip_limit,
+                    bins: p.bins,
+                    slice_by_slice: p.slices,
+                }),
+                extra,
+            ),
             FilterOp::Mean { params, extra } => {
                 (Filter::Mean(MeanParams::new(params.radius.0)), extra)
             }
@@ -632,6 +663,34 @@ impl TophatArgs {
             ..TophatParams::new(self.radius.0, kernel)
         }
     }
+}
+
+/// Options of `equalize`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct EqualizeArgs {
+    /// Histogram bins for float images (integer images: one bin per value, as skimage).
+    #[arg(long, default_value_t = 256)]
+    bins: usize,
+    /// Mask image (same size): the histogram is taken over its voxels ≠ 0.
+    #[arg(long, value_name = "MASK")]
+    mask: Option<PathBuf>,
+}
+
+/// Options of `clahe`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ClaheArgs {
+    /// Tile (contextual region) size in voxels: one value or x,y,z (default 1/8 of each axis).
+    #[arg(long, value_name = "K")]
+    kernel_size: Option<Triple<usize>>,
+    /// Clip limit in [0, 1] (0: no clipping, plain AHE).
+    #[arg(long, default_value_t = 0.01, allow_negative_numbers = true)]
+    clip_limit: f64,
+    /// Number of grey bins (1..=16384).
+    #[arg(long, default_value_t = 256)]
+    bins: usize,
+    /// Equalise every z-slice on its own (2D CLAHE per slice).
+    #[arg(long = "2d")]
+    slices: bool,
 }
 
 /// Arguments of `medvox filter`.

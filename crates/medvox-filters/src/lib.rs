@@ -14,6 +14,8 @@
 //! | `erode`, `dilate`, `open`, `close` | [`morphology`] | input type | SimpleITK `GrayscaleErode`/`BinaryMorphologicalOpening`…, `scipy.ndimage.grey_erosion(mode='nearest')` |
 //! | `window`, `rescale`, `zscore` | [`intensity`] | f32 | SimpleITK `IntensityWindowing`, `RescaleIntensity`; numpy |
 //! | `clamp` | [`intensity`] | input type | numpy `clip` |
+//! | `equalize` | [`equalize`] | f32 (f64 for f64 input) | `skimage.exposure.equalize_hist(nbins, mask)` |
+//! | `clahe` | [`clahe`] | f32 (f64 for f64 input) | `skimage.exposure.equalize_adapthist(kernel_size, clip_limit, nbins)` |
 //! | `distance` | [`distance`] | f32 | `scipy.ndimage.distance_transform_edt(sampling=…)`; SimpleITK `SignedMaurerDistanceMap` (`--signed`) |
 //! | `resample` | [`resample`] | input type (nearest, label); f32/f64 (linear, bspline) | SimpleITK `Resample` (`sitkNearestNeighbor`, `sitkLinear`, `sitkBSpline`, `sitkLabelLinear`); `scipy.ndimage.affine_transform(order=1, mode='nearest')` |
 //! | `mean` | [`mean`] | f32 (f64 for f64 input) | SimpleITK `Mean`, `scipy.ndimage.uniform_filter(mode='nearest')` |
@@ -32,8 +34,10 @@
 
 pub mod bilateral;
 pub mod cast;
+pub mod clahe;
 pub mod diffusion;
 pub mod distance;
+pub mod equalize;
 pub mod error;
 pub mod fill_holes;
 pub mod gaussian;
@@ -58,8 +62,10 @@ pub mod tophat;
 
 pub use bilateral::{bilateral, BilateralParams};
 pub use cast::CastParams;
+pub use clahe::{clahe, ClaheParams};
 pub use diffusion::{diffusion, DiffusionKind, DiffusionParams};
 pub use distance::{distance, DistanceParams};
+pub use equalize::{equalize, EqualizeParams};
 pub use error::{FilterError, Result};
 pub use fill_holes::{fill_holes, FillHolesParams};
 pub use gaussian::{gaussian, GaussianParams, Sigma};
@@ -106,6 +112,10 @@ pub enum Filter {
     Zscore(ZscoreParams),
     /// [`distance()`]
     Distance(DistanceParams),
+    /// [`equalize()`]
+    Equalize(EqualizeParams),
+    /// [`clahe()`]
+    Clahe(ClaheParams),
     /// [`resample::resample()`]
     Resample(ResampleParams),
     /// [`bilateral()`]
@@ -152,6 +162,8 @@ impl Filter {
             Filter::Clamp(_) => "clamp",
             Filter::Zscore(_) => "zscore",
             Filter::Distance(_) => "distance",
+            Filter::Equalize(_) => "equalize",
+            Filter::Clahe(_) => "clahe",
             Filter::Resample(_) => "resample",
             Filter::Bilateral(_) => "bilateral",
             Filter::GradientDiffusion(_) => "gradient-diffusion",
@@ -184,6 +196,8 @@ impl Filter {
             Filter::Clamp(p) => intensity::clamp_any(vol, p, exec),
             Filter::Zscore(p) => intensity::zscore_any(vol, p, exec),
             Filter::Distance(p) => distance::distance_any(vol, p, exec),
+            Filter::Equalize(p) => equalize::equalize_any(vol, p, exec),
+            Filter::Clahe(p) => clahe::clahe_any(vol, p, exec),
             Filter::Resample(p) => resample::resample_any(vol, p, exec),
             Filter::Bilateral(p) => bilateral::bilateral_any(vol, p, exec),
             Filter::GradientDiffusion(p) => {
