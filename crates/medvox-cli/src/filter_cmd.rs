@@ -14,6 +14,7 @@ use medvox::filters::{CastParams, LaplacianParams, MeanParams, RecursiveGaussian
 use medvox::filters::{ClaheParams, EqualizeParams};
 use medvox::filters::{ClampParams, RescaleParams, WindowParams, ZscoreParams};
 use medvox::filters::{Filter, GaussianParams, GradientMagnitudeParams, MedianParams, Sigma};
+use medvox::filters::{GridSpec, Interpolation, ResampleParams};
 use medvox::filters::{Kernel, MorphOp, MorphologyParams};
 
 use crate::Ctx;
@@ -106,6 +107,13 @@ pub enum FilterOp<X: clap::Args> {
     Distance {
         #[command(flatten)]
         params: DistanceArgs,
+        #[command(flatten)]
+        extra: X,
+    },
+    /// Resample onto a new grid (--spacing, --size or --reference), nearest/linear/bspline/label interpolation as SimpleITK Resample; default linear, f32 out (nearest/label keep the type).
+    Resample {
+        #[command(flatten)]
+        params: ResampleArgs,
         #[command(flatten)]
         extra: X,
     },
@@ -274,6 +282,7 @@ impl<X: clap::Args> FilterOp<X> {
                 }),
                 extra,
             ),
+            FilterOp::Resample { params, extra } => (Filter::Resample(params.to_params()), extra),
             FilterOp::Bilateral { params: p, extra } => (
                 Filter::Bilateral(BilateralParams {
                     domain_sigma: p.domain_sigma.0,
@@ -556,6 +565,81 @@ pub struct DistanceArgs {
     /// Ignore the voxel spacing (distances in voxels instead of mm).
     #[arg(long)]
     voxel_units: bool,
+}
+
+/// The output grid of `resample` (exactly one).
+#[derive(Debug, Clone, clap::Args)]
+#[group(required = true, multiple = false)]
+pub struct ResampleGridArgs {
+    /// Output spacing in mm: one value (isotropic) or x,y,z; origin kept, n = floor((n_in−1)·s_in/s)+1.
+    #[arg(long, value_name = "MM", allow_negative_numbers = true)]
+    spacing: Option<Triple<f64>>,
+    /// Output size in voxels: one value or x,y,z; first and last voxel centres kept.
+    #[arg(long, value_name = "N")]
+    size: Option<Triple<usize>>,
+    /// Reference image: its size, spacing, origin and direction.
+    #[arg(long, value_name = "FILE")]
+    reference: Option<PathBuf>,
+}
+
+/// Options of `resample`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ResampleArgs {
+    #[command(flatten)]
+    grid: ResampleGridArgs,
+    /// Interpolation: nearest, linear, bspline (cubic, exact prefilter) or label (per-label linear voting).
+    #[arg(long, value_enum, default_value = "linear")]
+    interpolation: InterpolationArg,
+    /// Label map: same as --interpolation label (never invents a label).
+    #[arg(long, conflicts_with = "interpolation")]
+    labels: bool,
+    /// Value of output voxels outside the input.
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    default_value: f64,
+    /// Keep the physical extent (voxel corners; SimpleITK/Slicer resize convention) instead of the first/last voxel centres.
+    #[arg(long)]
+    preserve_extent: bool,
+    /// Convert linear/bspline results back to the input pixel type (rounded, clamped).
+    #[arg(long)]
+    keep_type: bool,
+}
+
+/// Interpolation names on the command line.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum InterpolationArg {
+    /// Nearest voxel (keeps the pixel type).
+    Nearest,
+    /// Trilinear.
+    Linear,
+    /// Cubic B-spline (SimpleITK sitkBSpline).
+    Bspline,
+    /// Per-label linear voting (SimpleITK sitkLabelLinear; keeps the pixel type).
+    Label,
+}
+
+impl ResampleArgs {
+    fn to_params(&self) -> ResampleParams {
+        let g = &self.grid;
+        let grid = match (&g.spacing, &g.size, &g.reference) {
+            (Some(s), _, _) => GridSpec::Spacing(s.0),
+            (None, Some(n), _) => GridSpec::Size(n.0),
+            (None, None, Some(p)) => GridSpec::Reference(p.clone()),
+            _ => unreachable!("clap requires one of --spacing, --size, --reference"),
+        };
+        let interpolation = match (self.labels, self.interpolation) {
+            (true, _) | (_, InterpolationArg::Label) => Interpolation::Label,
+            (_, InterpolationArg::Nearest) => Interpolation::Nearest,
+            (_, InterpolationArg::Linear) => Interpolation::Linear,
+            (_, InterpolationArg::Bspline) => Interpolation::BSpline,
+        };
+        ResampleParams {
+            grid,
+            interpolation,
+            default_value: self.default_value,
+            preserve_extent: self.preserve_extent,
+            keep_type: self.keep_type,
+        }
+    }
 }
 
 /// Options of `bilateral`.
