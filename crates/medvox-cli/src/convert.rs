@@ -11,7 +11,7 @@ use crate::Ctx;
 /// Arguments of `medvox convert`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Input image.
+    /// Input image, or DICOM file, folder or DICOMDIR.
     input: PathBuf,
     /// Output image; the format follows the extension (.nii, .nii.gz, .hdr, .nrrd, .nhdr, .mha, .mhd).
     output: PathBuf,
@@ -19,6 +19,9 @@ pub struct Args {
     /// rounded to nearest (ties away from zero) and clamped to the type's range.
     #[arg(long, value_name = "T")]
     pixel_type: Option<PixelType>,
+    /// DICOM series to read when the folder holds several (UID or 1-based N of `dicom ls`).
+    #[arg(long, value_name = "UID|N")]
+    series: Option<String>,
     /// Which volume of a 4D file to write (0-based; default 0).
     #[arg(long, value_name = "N", default_value_t = 0)]
     volume: usize,
@@ -34,10 +37,7 @@ pub struct Args {
 pub fn run(ctx: &Ctx, a: Args) -> anyhow::Result<()> {
     // Fail on an unwritable extension before the (possibly long) read.
     medvox::io::writer_for(&a.output)?;
-    let image = crate::progress::spin(ctx.chatty, format!("reading {}", a.input.display()), || {
-        medvox::io::read(&a.input)
-    })
-    .with_context(|| format!("cannot read {}", a.input.display()))?;
+    let image = crate::input::read_input(ctx, &a.input, a.series.as_deref())?;
     let n = image.volumes.len();
     anyhow::ensure!(
         a.volume < n,

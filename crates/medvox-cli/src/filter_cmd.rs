@@ -789,12 +789,7 @@ pub fn run(ctx: &Ctx, a: Args) -> anyhow::Result<()> {
     let (filter, io) = a.op.split();
     // Fail on an unwritable extension before the (possibly long) read.
     medvox::io::writer_for(&io.output)?;
-    let image = crate::progress::spin(
-        ctx.chatty,
-        format!("reading {}", io.input.display()),
-        || medvox::io::read(&io.input),
-    )
-    .with_context(|| format!("cannot read {}", io.input.display()))?;
+    let image = crate::input::read_input(ctx, &io.input, None)?;
     if image.volumes.len() > 1 && !ctx.quiet {
         eprintln!(
             "medvox: note: {} holds {} volumes; filtering volume 0",

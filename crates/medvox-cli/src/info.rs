@@ -2,7 +2,6 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
 use medvox::core::{stats::stats, with_volume};
 use serde::Serialize;
 
@@ -11,8 +10,11 @@ use crate::Ctx;
 /// Arguments of `medvox info`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Image file (NIfTI, NRRD, MetaImage, Analyze).
+    /// Image file (NIfTI, NRRD, MetaImage, Analyze) or DICOM file, folder or DICOMDIR.
     file: PathBuf,
+    /// DICOM series to read when the folder holds several (UID or 1-based N of `dicom ls`).
+    #[arg(long, value_name = "UID|N")]
+    series: Option<String>,
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
@@ -50,11 +52,8 @@ pub struct Info {
 }
 
 /// Reads a file and gathers its [`Info`] (statistics of the first volume).
-pub fn gather(ctx: &Ctx, file: &std::path::Path) -> anyhow::Result<Info> {
-    let image = crate::progress::spin(ctx.chatty, format!("reading {}", file.display()), || {
-        medvox::io::read(file)
-    })
-    .with_context(|| format!("cannot read {}", file.display()))?;
+pub fn gather(ctx: &Ctx, file: &std::path::Path, series: Option<&str>) -> anyhow::Result<Info> {
+    let image = crate::input::read_input(ctx, file, series)?;
     let v = &image.volumes[0];
     let g = v.geometry();
     let s = with_volume!(v, v => stats(v, &ctx.exec));
@@ -78,7 +77,7 @@ pub fn gather(ctx: &Ctx, file: &std::path::Path) -> anyhow::Result<Info> {
 
 /// Runs `medvox info`.
 pub fn run(ctx: &Ctx, a: Args) -> anyhow::Result<()> {
-    let i = gather(ctx, &a.file)?;
+    let i = gather(ctx, &a.file, a.series.as_deref())?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&i)?);
         return Ok(());

@@ -3,8 +3,10 @@
 mod bench;
 mod convert;
 mod demo;
+mod dicom_cmd;
 mod filter_cmd;
 mod info;
+mod input;
 mod label_cmd;
 mod progress;
 mod snapshot;
@@ -42,6 +44,8 @@ enum Command {
     Filter(filter_cmd::Args),
     /// Label analysis: `medvox label stats LABELS [--image IMG]`, `medvox label compare A B`.
     Label(label_cmd::Args),
+    /// DICOM tools: `medvox dicom ls PATH` lists the series under a file, folder or DICOMDIR.
+    Dicom(dicom_cmd::Args),
     /// Generate a synthetic CT phantom and run the main pipeline on it (no input needed).
     Demo(demo::Args),
 }
@@ -76,6 +80,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Info(a) => info::run(&ctx, a),
         Command::Convert(a) => convert::run(&ctx, a),
         Command::Demo(a) => demo::run(&ctx, a),
+        Command::Dicom(a) => dicom_cmd::run(&ctx, a),
         Command::Bench(a) => bench::run(&ctx, a),
         Command::Snapshot(a) => snapshot_cmd::run(&ctx, a),
         Command::Filter(a) => filter_cmd::run(&ctx, a),

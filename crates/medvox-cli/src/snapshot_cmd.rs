@@ -2,8 +2,6 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
-
 use crate::snapshot::{self, SnapshotOptions};
 use crate::Ctx;
 
@@ -30,13 +28,7 @@ pub struct Args {
 
 /// Runs `medvox snapshot`.
 pub fn run(ctx: &Ctx, a: Args) -> anyhow::Result<()> {
-    let read = |p: &PathBuf| {
-        crate::progress::spin(ctx.chatty, format!("reading {}", p.display()), || {
-            medvox::io::read(p)
-        })
-        .with_context(|| format!("cannot read {}", p.display()))
-        .map(|i| i.into_first())
-    };
+    let read = |p: &PathBuf| crate::input::read_input(ctx, p, None).map(|i| i.into_first());
     let vol = read(&a.input)?;
     let overlay = a.overlay.as_ref().map(read).transpose()?;
     let opts = SnapshotOptions {

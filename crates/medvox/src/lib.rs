@@ -3,8 +3,10 @@
 //! This facade re-exports the workspace crates: [`core`] (volumes, pixel
 //! types, block engine), [`io`] (file formats), [`filters`] (smoothing,
 //! median, gradients on the block engine) and [`segment`] (thresholds,
-//! components, watershed, label analysis).
+//! components, watershed, label analysis) and [`dicom`] (DICOM files, series,
+//! de-identification, export).
 pub use medvox_core as core;
+pub use medvox_dicom as dicom;
 pub use medvox_filters as filters;
 pub use medvox_io as io;
 pub use medvox_segment as segment;

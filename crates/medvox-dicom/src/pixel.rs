@@ -1,0 +1,247 @@
+//! Pixel data → voxel values: decoding, stored bits, Modality LUT and rescale.
+//!
+//! Decoding uses dicom-pixeldata's registered codecs (native, deflate, RLE,
+//! JPEG baseline/extended/lossless via jpeg-decoder, JPEG-LS via CharLS,
+//! JPEG 2000 and HTJ2K via the pure-Rust OpenJPEG port). A transfer syntax
+//! with no decoder is an [`DicomError::UnsupportedTransferSyntax`] naming it.
+//!
+//! Each stored sample is read from its BitsAllocated container, shifted down by
+//! HighBit + 1 − BitsStored, masked to BitsStored bits and sign-extended when
+//! PixelRepresentation is 1 (as GDCM and pydicom do). Then the Modality LUT maps
+//! it, or else `value = stored × RescaleSlope + RescaleIntercept`.
+//!
+//! **Pixel type rule.** The output type is the smallest of u8, i8, u16, i16, u32,
+//! i32 that holds the rescaled range of every possible stored value when every
+//! slope and intercept is an integer (CT in HU → i16); otherwise f32. With a
+//! Modality LUT it is u8 or u16 from the LUT's bits per entry.
+
+use dicom_encoding::transfer_syntax::TransferSyntaxIndex;
+use dicom_object::DefaultDicomObject;
+use dicom_pixeldata::PixelDecoder;
+use dicom_transfer_syntax_registry::TransferSyntaxRegistry;
+use medvox_core::{Pixel, PixelType};
+
+use crate::error::{DicomError, Result};
+use crate::file::{FrameInfo, ModalityLut, ObjectInfo};
+
+/// Name of a transfer syntax UID (the UID itself when unknown).
+pub fn transfer_syntax_name(uid: &str) -> String {
+    TransferSyntaxRegistry.get(uid).map_or_else(
+        || format!("unknown transfer syntax {uid}"),
+        |ts| ts.name().to_string(),
+    )
+}
+
+/// True when pixel data in this transfer syntax can be decoded.
+pub fn can_decode(uid: &str) -> bool {
+    TransferSyntaxRegistry
+        .get(uid)
+        .is_some_and(|ts| ts.can_decode_all())
+}
+
+/// The decoded native samples of one object.
+pub struct DecodedObject<'a> {
+    data: dicom_pixeldata::DecodedPixelData<'a>,
+    /// Bytes of one stored frame.
+    frame_bytes: usize,
+}
+
+/// Decodes the pixel data of `obj` (all frames).
+pub fn decode<'a>(obj: &'a DefaultDicomObject, info: &ObjectInfo) -> Result<DecodedObject<'a>> {
+    let ts_uid = info.transfer_syntax.as_str();
+    let ts_name = transfer_syntax_name(ts_uid);
+    if !can_decode(ts_uid) {
+        return Err(DicomError::UnsupportedTransferSyntax {
+            path: info.path.clone(),
+            uid: ts_uid.to_string(),
+            name: ts_name,
+        });
+    }
+    if info.samples != 1 {
+        return Err(DicomError::invalid(
+            &info.path,
+            format!(
+                "colour images (SamplesPerPixel {}) cannot be read as scalar volumes",
+                info.samples
+            ),
+        ));
+    }
+    let decode_err = |reason: String| DicomError::Decode {
+        path: info.path.clone(),
+        ts: ts_name.clone(),
+        reason,
+    };
+    // Codecs may panic on hostile streams; a panic must not escape as a crash.
+    let decoded =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| obj.decode_pixel_data()))
+            .map_err(|_| decode_err("decoder panicked on corrupt data".into()))?
+            .map_err(|e| decode_err(crate::file::error_chain(&e)))?;
+    let bytes_per_sample = if info.bits_allocated == 1 {
+        1
+    } else {
+        info.bits_allocated as usize / 8
+    };
+    let (rows, cols) = match info.mosaic {
+        Some(m) => (info.rows * m.grid, info.cols * m.grid),
+        None => (info.rows, info.cols),
+    };
+    let frame_bytes = rows as usize * cols as usize * bytes_per_sample;
+    let need = frame_bytes * info.stored_frames as usize;
+    let n = decoded.data().len();
+    if n < need {
+        return Err(decode_err(format!(
+            "pixel data holds {n} bytes, {need} expected for {} frame(s) of {cols}x{rows}x{} bits",
+            info.stored_frames, info.bits_allocated
+        )));
+    }
+    Ok(DecodedObject {
+        data: decoded,
+        frame_bytes,
+    })
+}
+
+/// Stored-value → output mapping of one frame.
+struct Mapper<'a> {
+    shift: u32,
+    mask: u32,
+    bits: u16,
+    signed: bool,
+    slope: f64,
+    intercept: f64,
+    lut: Option<&'a ModalityLut>,
+}
+
+impl Mapper<'_> {
+    #[inline(always)]
+    fn stored(&self, raw: u32) -> i64 {
+        let v = (raw >> self.shift) & self.mask;
+        if self.signed && (v >> (self.bits - 1)) & 1 == 1 {
+            v as i64 - (1i64 << self.bits)
+        } else {
+            v as i64
+        }
+    }
+    #[inline(always)]
+    fn map<T: Pixel>(&self, raw: u32) -> T {
+        let v = self.stored(raw);
+        if let Some(l) = self.lut {
+            let i = (v - l.first).clamp(0, l.data.len() as i64 - 1) as usize;
+            T::from_f64(l.data[i] as f64)
+        } else {
+            T::from_f64(v as f64 * self.slope + self.intercept)
+        }
+    }
+}
+
+fn mapper<'a>(info: &'a ObjectInfo, frame: &FrameInfo) -> Mapper<'a> {
+    let bits = if info.bits_allocated == 1 {
+        1
+    } else {
+        info.bits_stored
+    };
+    Mapper {
+        shift: if info.bits_allocated == 1 {
+            0
+        } else {
+            (info.high_bit + 1 - info.bits_stored) as u32
+        },
+        mask: if bits >= 32 {
+            u32::MAX
+        } else {
+            (1u32 << bits) - 1
+        },
+        bits,
+        signed: info.signed && bits > 1,
+        slope: frame.rescale.0,
+        intercept: frame.rescale.1,
+        lut: info.modality_lut.as_ref(),
+    }
+}
+
+impl DecodedObject<'_> {
+    /// Writes frame `frame` of `info` (rows × cols, row-major) into `out`.
+    pub fn frame_into<T: Pixel>(&self, info: &ObjectInfo, frame: &FrameInfo, out: &mut [T]) {
+        let m = mapper(info, frame);
+        let (rows, cols) = (info.rows as usize, info.cols as usize);
+        debug_assert_eq!(out.len(), rows * cols);
+        let bps = (info.bits_allocated as usize / 8).max(1);
+        // Source rows of this frame: whole frame, or one tile of a mosaic.
+        let (base, stride, tile_off) = match info.mosaic {
+            Some(mo) => {
+                let g = mo.grid as usize;
+                let (tr, tc) = (frame.index as usize / g, frame.index as usize % g);
+                (0, cols * g, tr * rows * cols * g + tc * cols)
+            }
+            None => (frame.index as usize * self.frame_bytes, cols, 0),
+        };
+        for (r, orow) in out.chunks_exact_mut(cols).enumerate() {
+            let start = base + (tile_off + r * stride) * bps;
+            let src = &self.data.data()[start..start + cols * bps];
+            match bps {
+                1 => orow
+                    .iter_mut()
+                    .zip(src)
+                    .for_each(|(o, &b)| *o = m.map(b as u32)),
+                2 => orow
+                    .iter_mut()
+                    .zip(src.chunks_exact(2))
+                    .for_each(|(o, b)| *o = m.map(u16::from_le_bytes([b[0], b[1]]) as u32)),
+                _ => orow
+                    .iter_mut()
+                    .zip(src.chunks_exact(4))
+                    .for_each(|(o, b)| *o = m.map(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))),
+            }
+        }
+    }
+}
+
+/// Range of the stored values an object can hold.
+fn stored_range(info: &ObjectInfo) -> (f64, f64) {
+    if info.bits_allocated == 1 {
+        return (0.0, 1.0);
+    }
+    let b = info.bits_stored as i32;
+    if info.signed {
+        (-(2f64.powi(b - 1)), 2f64.powi(b - 1) - 1.0)
+    } else {
+        (0.0, 2f64.powi(b) - 1.0)
+    }
+}
+
+/// The output pixel type for a set of frames (see the module doc for the rule).
+pub fn output_type<'a>(
+    frames: impl IntoIterator<Item = (&'a ObjectInfo, &'a FrameInfo)>,
+) -> PixelType {
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    let mut integral = true;
+    for (info, f) in frames {
+        if let Some(l) = &info.modality_lut {
+            let top = if l.bits > 8 { 65535.0 } else { 255.0 };
+            lo = lo.min(0.0);
+            hi = hi.max(top);
+            continue;
+        }
+        let (s, i) = f.rescale;
+        if s.fract() != 0.0 || i.fract() != 0.0 {
+            integral = false;
+        }
+        let (a, b) = stored_range(info);
+        let (a, b) = (a * s + i, b * s + i);
+        lo = lo.min(a.min(b));
+        hi = hi.max(a.max(b));
+    }
+    if !integral || !lo.is_finite() {
+        return PixelType::F32;
+    }
+    [
+        (PixelType::U8, u8::MIN as f64, u8::MAX as f64),
+        (PixelType::I8, i8::MIN as f64, i8::MAX as f64),
+        (PixelType::U16, u16::MIN as f64, u16::MAX as f64),
+        (PixelType::I16, i16::MIN as f64, i16::MAX as f64),
+        (PixelType::U32, u32::MIN as f64, u32::MAX as f64),
+        (PixelType::I32, i32::MIN as f64, i32::MAX as f64),
+    ]
+    .into_iter()
+    .find(|(_, a, b)| lo >= *a && hi <= *b)
+    .map_or(PixelType::F32, |(t, _, _)| t)
+}
