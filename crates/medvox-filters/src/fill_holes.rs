@@ -18,11 +18,12 @@
 //!   `foreground`), so results are exact. NaN never panics (grey: NaN orders above
 //!   +∞).
 //! * **Algorithm**: a whole-volume flood from the border (no halo-block form exists:
-//!   one voxel's result can depend on any other). Binary: breadth-first flood of the
-//!   background from the border voxels, O(N). Grey: priority flood (Soille's
-//!   reconstruction by a hierarchical queue; a plain FIFO for voxels filled at the
-//!   current level, a binary heap otherwise), O(N log N). The flood is sequential; the
-//!   per-voxel passes run in parallel. Results do not depend on the thread count.
+//!   one voxel's result can depend on any other). Binary: depth-first flood of the
+//!   background from the border voxels, O(N). Grey: priority flood from the border
+//!   (Soille's reconstruction with a hierarchical queue over the ranks of the distinct
+//!   values, which a parallel sort computes), O(N) after the O(N log N) ranking. The
+//!   floods are sequential; the other passes run in parallel. Results do not depend
+//!   on the thread count.
 //!
 //! ```
 //! use medvox_core::{Executor, Geometry, Volume};
@@ -33,9 +34,6 @@
 //! let f = fill_holes(&v, &FillHolesParams::default(), &Executor::default()).unwrap();
 //! assert!(f.as_slice().iter().all(|&x| x == 1));
 //! ```
-
-use std::cmp::{Ordering, Reverse};
-use std::collections::{BinaryHeap, VecDeque};
 
 use medvox_core::{AnyVolume, Executor, Pixel, Volume};
 use rayon::prelude::*;
@@ -95,7 +93,7 @@ pub fn fill_holes<T: FilterPixel>(
         return Ok(vol.zeros_like());
     }
     if params.grey {
-        return Ok(grey_fill(vol));
+        return grey_fill(vol, exec);
     }
     let fg = T::from_f64(params.foreground);
     let outside = exec.install(|| border_connected(vol.size(), vol.as_slice(), |v| v != fg));
@@ -198,62 +196,86 @@ fn border_connected<T: Copy>(s: [usize; 3], data: &[T], bg: impl Fn(T) -> bool) 
     seen
 }
 
-/// A heap entry ordered by value (total order, NaN last), then by index.
-#[derive(Clone, Copy)]
-struct Entry(f64, usize);
-
-impl PartialEq for Entry {
-    fn eq(&self, o: &Self) -> bool {
-        self.cmp(o) == Ordering::Equal
-    }
-}
-impl Eq for Entry {}
-impl PartialOrd for Entry {
-    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
-        Some(self.cmp(o))
-    }
-}
-impl Ord for Entry {
-    fn cmp(&self, o: &Self) -> Ordering {
-        self.0.total_cmp(&o.0).then(self.1.cmp(&o.1))
-    }
-}
-
 /// Priority flood from the border: reconstruction by erosion of the border marker.
-fn grey_fill<T: Pixel>(vol: &Volume<T>) -> Volume<T> {
+///
+/// Values are ranked (sorted distinct values, in the total order of `f64`), and the
+/// hierarchical queue is one intrusive LIFO list per rank; the current rank only
+/// increases, so the flood is O(N) after the O(N log N) ranking.
+fn grey_fill<T: Pixel>(vol: &Volume<T>, exec: &Executor) -> Result<Volume<T>> {
+    const NIL: u32 = u32::MAX;
     let s = vol.size();
     let f = vol.as_slice();
+    if f.len() >= NIL as usize {
+        return Err(FilterError::Parameter {
+            op: OP,
+            name: "grey",
+            reason: format!("{} voxels are too many for grey filling (< 2^32)", f.len()),
+        });
+    }
+    // Order-preserving u64 key of a value (the total order of f64: NaN last).
+    let key = |v: T| {
+        let b = v.to_f64().to_bits();
+        if b >> 63 == 1 {
+            !b
+        } else {
+            b | (1 << 63)
+        }
+    };
+    let (levels, rank) = exec.install(|| {
+        let mut levels: Vec<u64> = f.par_iter().map(|&v| key(v)).collect();
+        levels.par_sort_unstable();
+        levels.dedup();
+        let rank: Vec<u32> = f
+            .par_iter()
+            .map(|&v| levels.binary_search(&key(v)).unwrap_or(0) as u32)
+            .collect();
+        (levels, rank)
+    });
     let mut out = vol.clone();
     let o = out.as_slice_mut();
+    let mut head = vec![NIL; levels.len()];
+    let mut next = vec![NIL; f.len()];
     let mut done = vec![false; f.len()];
-    let mut heap = BinaryHeap::new();
     for i in border_indices(s) {
         done[i] = true;
-        heap.push(Reverse(Entry(f[i].to_f64(), i)));
+        let r = rank[i] as usize;
+        next[i] = head[r];
+        head[r] = i as u32;
     }
-    let mut fifo: VecDeque<usize> = VecDeque::new();
+    // Voxels raised to the current level wait here (they are at the minimum).
+    let mut stack: Vec<u32> = Vec::new();
+    let mut lvl = 0usize;
     loop {
-        // Voxels raised to the current level come first (they are at the minimum).
-        let (level, i) = match fifo.pop_front() {
-            Some(i) => (o[i], i),
-            None => match heap.pop() {
-                Some(Reverse(Entry(_, i))) => (o[i], i),
-                None => break,
-            },
+        let i = match stack.pop() {
+            Some(i) => i as usize,
+            None => {
+                while lvl < head.len() && head[lvl] == NIL {
+                    lvl += 1;
+                }
+                if lvl == head.len() {
+                    break;
+                }
+                let i = head[lvl] as usize;
+                head[lvl] = next[i];
+                i
+            }
         };
+        let level = o[i];
         let (x, y, z) = coords(i, s);
         face_neighbours(i, x, y, z, s, |j| {
             if done[j] {
                 return;
             }
             done[j] = true;
-            if f[j].to_f64().total_cmp(&level.to_f64()) != Ordering::Greater {
+            let r = rank[j] as usize;
+            if r <= lvl {
                 o[j] = level;
-                fifo.push_back(j);
+                stack.push(j as u32);
             } else {
-                heap.push(Reverse(Entry(f[j].to_f64(), j)));
+                next[j] = head[r];
+                head[r] = j as u32;
             }
         });
     }
-    out
+    Ok(out)
 }
