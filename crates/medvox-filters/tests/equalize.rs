@@ -109,7 +109,7 @@ fn equalize_mask_and_nan() {
 #[test]
 fn equalize_one_voxel() {
     let g = Geometry::default();
-    let f = Volume::from_vec([1, 1, 1], vec![3.5f32], g.clone()).unwrap();
+    let f = Volume::from_vec([1, 1, 1], vec![3.5f32], g).unwrap();
     // Range [x − ½, x + ½]: x sits between the two middle bin centres.
     assert_eq!(
         equalize(&f, 256, &Executor::default()).unwrap().as_slice(),
@@ -215,9 +215,9 @@ fn clahe_small_and_constant_volumes() {
     let e = Executor::default();
     let g = Geometry::default();
     for v in [
-        Volume::from_vec([1, 1, 1], vec![42.0f32], g.clone()).unwrap(),
-        Volume::from_vec([3, 1, 1], vec![0.25f32; 3], g.clone()).unwrap(),
-        Volume::from_vec([4, 4, 1], vec![0.0f32; 16], g.clone()).unwrap(),
+        Volume::from_vec([1, 1, 1], vec![42.0f32], g).unwrap(),
+        Volume::from_vec([3, 1, 1], vec![0.25f32; 3], g).unwrap(),
+        Volume::from_vec([4, 4, 1], vec![0.0f32; 16], g).unwrap(),
     ] {
         let out = clahe(&v, &ClaheParams::default(), &e).unwrap();
         // A constant result r gives min(r, 1): 0 or 1 everywhere.
@@ -228,7 +228,7 @@ fn clahe_small_and_constant_volumes() {
     // Values from skimage 0.26: equalize_adapthist([[0, 1]]) = [[1, 1]] (x01 of [-5, 9]),
     // equalize_adapthist([0, 1, .5, .2], kernel_size=2) = [0, 1, .5, 0] (1D: the
     // length-1 axes take kernel 1).
-    let i = Volume::from_vec([2, 1, 1], vec![-5i32, 9], g.clone()).unwrap();
+    let i = Volume::from_vec([2, 1, 1], vec![-5i32, 9], g).unwrap();
     assert_eq!(
         clahe(&i, &ClaheParams::default(), &e).unwrap().as_slice(),
         &[1.0, 1.0]
