@@ -233,7 +233,7 @@ fn initial_causal(c: &[f64], z: f64) -> f64 {
         let iz = 1.0 / z;
         let mut z2n = z.powi(n as i32 - 1);
         let mut sum = c[0] + z2n * c[n - 1];
-        z2n *= z2n * iz;
+        z2n = z2n * (z2n * iz);
         for v in &c[1..n - 1] {
             sum += (zn + z2n) * v;
             zn *= z;

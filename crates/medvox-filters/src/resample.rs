@@ -167,7 +167,7 @@ impl Grid {
                 // The epsilon keeps exact multiples (e.g. 0.7 → 0.35) from losing a sample.
                 ((n - 1.0) * s_in / s + 1e-6).floor() + 1.0
             };
-            if !(count <= MAX_AXIS) {
+            if count.is_nan() || count > MAX_AXIS {
                 return Err(param(
                     "spacing",
                     format!(
