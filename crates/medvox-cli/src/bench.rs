@@ -24,6 +24,11 @@ pub enum Op {
     Write,
     #[command(flatten)]
     Filter(FilterOp<NoArgs>),
+    /// A segmentation op: `medvox bench segment NAME [options]` (auxiliary images read before timing).
+    Segment {
+        #[command(subcommand)]
+        op: crate::segment_cmd::SegmentOp<NoArgs>,
+    },
 }
 
 /// Arguments of `medvox bench` (the options may follow the operation's own).
@@ -94,6 +99,10 @@ pub fn run(ctx: &Ctx, a: Args) -> anyhow::Result<()> {
     };
     // No progress bars inside timed runs; the global pool honours --threads.
     let exec = medvox::core::Executor::default();
+    let segment = match &a.op {
+        Op::Segment { op } => Some(op.prepare(&exec)?),
+        _ => None,
+    };
     let once = || -> anyhow::Result<f64> {
         let t = Instant::now();
         match (&a.op, &filter) {
@@ -105,6 +114,10 @@ pub fn run(ctx: &Ctx, a: Args) -> anyhow::Result<()> {
                 std::hint::black_box(f.apply(&vol, &exec)?);
             }
             (Op::Filter(_), None) => unreachable!("filter set above"),
+            (Op::Segment { .. }, _) => {
+                let prepared = segment.as_ref().expect("prepared above");
+                std::hint::black_box(prepared.run(&vol, &exec)?.image);
+            }
         }
         Ok(t.elapsed().as_secs_f64())
     };
@@ -123,6 +136,7 @@ pub fn run(ctx: &Ctx, a: Args) -> anyhow::Result<()> {
         op: match (&a.op, &filter) {
             (_, Some(f)) => f.name().to_string(),
             (Op::Write, _) => "write".into(),
+            (Op::Segment { op }, _) => op.name().to_string(),
             _ => "read".into(),
         },
         params: filter.map(serde_json::to_value).transpose()?,

@@ -9,6 +9,7 @@ mod info;
 mod input;
 mod label_cmd;
 mod progress;
+mod segment_cmd;
 mod snapshot;
 mod snapshot_cmd;
 
@@ -46,6 +47,8 @@ enum Command {
     Label(label_cmd::Args),
     /// DICOM tools: `medvox dicom ls PATH` lists the series under a file, folder or DICOMDIR.
     Dicom(dicom_cmd::Args),
+    /// Segment: `medvox segment NAME [options] IN OUT` (otsu, threshold, region-grow, components, watershed…).
+    Segment(segment_cmd::Args),
     /// Generate a synthetic CT phantom and run the main pipeline on it (no input needed).
     Demo(demo::Args),
 }
@@ -84,6 +87,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(a) => bench::run(&ctx, a),
         Command::Snapshot(a) => snapshot_cmd::run(&ctx, a),
         Command::Filter(a) => filter_cmd::run(&ctx, a),
+        Command::Segment(a) => segment_cmd::run(&ctx, a),
         Command::Label(a) => label_cmd::run(&ctx, a),
     }
 }
