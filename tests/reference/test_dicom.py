@@ -266,3 +266,67 @@ def test_dicomdir_and_several_series(tmp_path):
     meta2 = json.loads(medvox("info", dd, "--series", listing["series"][1]["id"], "--json").stdout)
     assert meta == meta2 and meta["format"] == "dicom"
     assert medvox("info", dd, "--series", "999", check=False).returncode == 1
+
+
+# Attributes the basic profile removes or replaces (PS3.15 Table E.1-1, pydicom keywords).
+PROFILE = [
+    "PatientName", "PatientID", "PatientBirthDate", "PatientSex", "PatientAge", "PatientWeight",
+    "PatientSize", "PatientAddress", "OtherPatientIDs", "OtherPatientNames", "AccessionNumber",
+    "StudyID", "ReferringPhysicianName", "InstitutionName", "InstitutionAddress", "StationName",
+    "OperatorsName", "PerformingPhysicianName", "StudyDescription", "SeriesDescription",
+    "ProtocolName", "DeviceSerialNumber", "ImageComments", "StudyDate", "StudyTime",
+    "SeriesDate", "AcquisitionDate", "ContentDate", "InstanceCreationDate",
+]
+UIDS = ["StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID", "FrameOfReferenceUID"]
+
+
+def test_deid_series_profile_uids_pixels_and_geometry(tmp_path):
+    src = real("dicom/series_mr_ge_epi_i2nii")
+    out = tmp_path / "deid"
+    r = medvox("dicom", "deid", src, out, "--salt", "s1", "--json")
+    summary = json.loads(r.stdout)
+    files = sorted(src.glob("*.dcm"))
+    assert summary["files"] == len(files) and summary["uids"] > 0
+    new_uids = {k: set() for k in UIDS}
+    for f in files:
+        a = pydicom.dcmread(str(f))
+        b = pydicom.dcmread(str(out / f.name))
+        for kw in PROFILE:
+            if kw in a and str(a.get(kw, "")).strip():
+                assert str(b.get(kw, "")) != str(a.get(kw)), (f.name, kw)
+        for kw in UIDS:
+            if kw in a:
+                assert b.get(kw) != a.get(kw), kw
+                assert str(b.get(kw)).startswith("2.25.")
+                new_uids[kw].add(str(b.get(kw)))
+        assert b.file_meta.MediaStorageSOPInstanceUID == b.SOPInstanceUID
+        assert not any(e.tag.is_private for e in b.iterall())
+        assert b.PatientIdentityRemoved == "YES"
+        np.testing.assert_array_equal(b.pixel_array, a.pixel_array)
+        for kw in ("ImagePositionPatient", "ImageOrientationPatient", "PixelSpacing"):
+            assert list(b.get(kw)) == list(a.get(kw))
+    # Study and series stay together; instances stay distinct.
+    assert len(new_uids["StudyInstanceUID"]) == 1 and len(new_uids["SeriesInstanceUID"]) == 1
+    assert len(new_uids["SOPInstanceUID"]) == len(files)
+    # The same salt gives the same UIDs; the de-identified series reads as the original.
+    out2 = tmp_path / "deid2"
+    medvox("dicom", "deid", src, out2, "--salt", "s1")
+    f0 = files[0].name
+    assert pydicom.dcmread(str(out2 / f0)).SOPInstanceUID == pydicom.dcmread(str(out / f0)).SOPInstanceUID
+    a = read_mha(tmp_path, src, name="a.mha")
+    b = read_mha(tmp_path, out, name="b.mha")
+    assert_same_geometry(a, b, tol=0)
+    np.testing.assert_array_equal(sitk.GetArrayFromImage(a), sitk.GetArrayFromImage(b))
+
+
+def test_deid_keep_dates_and_refuses_to_write_into_input(tmp_path):
+    src = real("dicom/pydicom_test_files/CT_small.dcm")
+    out = tmp_path / "ct.dcm"
+    medvox("dicom", "deid", src, out, "--keep-dates")
+    a, b = pydicom.dcmread(str(src)), pydicom.dcmread(str(out))
+    assert b.StudyDate == a.StudyDate and not b.PatientBirthDate
+    assert b.PatientName != a.PatientName
+    medvox("dicom", "deid", src, tmp_path / "ct2.dcm")
+    assert not pydicom.dcmread(str(tmp_path / "ct2.dcm")).StudyDate
+    r = medvox("dicom", "deid", src.parent, src.parent / "sub", check=False)
+    assert r.returncode == 1 and "medvox: error:" in r.stderr

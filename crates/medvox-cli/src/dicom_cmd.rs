@@ -1,4 +1,4 @@
-//! `medvox dicom …`: list the series under a DICOM path.
+//! `medvox dicom …`: list the series under a DICOM path (`ls`), de-identify (`deid`).
 
 use std::path::PathBuf;
 
@@ -18,6 +18,26 @@ pub struct Args {
 enum DicomCommand {
     /// List the series (stacks) under a DICOM file, folder or DICOMDIR.
     Ls(LsArgs),
+    /// De-identify (PS3.15 Annex E basic profile) a file or folder into OUT; never writes into IN.
+    Deid(DeidArgs),
+}
+
+/// Arguments of `medvox dicom deid`.
+#[derive(Debug, clap::Args)]
+struct DeidArgs {
+    /// DICOM file or folder.
+    input: PathBuf,
+    /// Output file or folder (created; mirrors the input's layout).
+    output: PathBuf,
+    /// Keep dates and times (Retain Longitudinal Temporal Information with Full Dates option).
+    #[arg(long)]
+    keep_dates: bool,
+    /// Salt for the UID hash: the same salt maps the same UID to the same new UID across runs.
+    #[arg(long, value_name = "S")]
+    salt: Option<String>,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 /// Arguments of `medvox dicom ls`.
@@ -77,7 +97,46 @@ struct Listing {
 pub fn run(ctx: &Ctx, a: Args) -> anyhow::Result<()> {
     match a.command {
         DicomCommand::Ls(a) => ls(ctx, a),
+        DicomCommand::Deid(a) => deid(ctx, a),
     }
+}
+
+fn deid(ctx: &Ctx, a: DeidArgs) -> anyhow::Result<()> {
+    let opts = medvox::dicom::deid::DeidOptions {
+        keep_dates: a.keep_dates,
+        salt: a.salt,
+    };
+    let s = medvox::dicom::deid::deidentify(&a.input, &a.output, &opts)
+        .with_context(|| format!("cannot de-identify {}", a.input.display()))?;
+    if !ctx.quiet {
+        for p in &s.burned_in {
+            eprintln!(
+                "medvox: warning: {}: BurnedInAnnotation = YES, the pixels may show identifying text",
+                p.display()
+            );
+        }
+        for (p, e) in &s.bad {
+            eprintln!("medvox: warning: skipped {}: {e}", p.display());
+        }
+    }
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&s)?);
+    } else {
+        println!(
+            "{} file(s) written to {}: {} attributes removed, {} emptied, {} dummy values, \
+             {} dates/times emptied, {} private attributes removed, {} UIDs replaced; {} file(s) skipped",
+            s.files,
+            a.output.display(),
+            s.removed,
+            s.emptied,
+            s.dummied,
+            s.dates,
+            s.private,
+            s.uids,
+            s.bad.len()
+        );
+    }
+    Ok(())
 }
 
 fn ls(ctx: &Ctx, a: LsArgs) -> anyhow::Result<()> {

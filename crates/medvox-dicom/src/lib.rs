@@ -18,6 +18,7 @@
 //! println!("{} volume(s)", read.image.volumes.len());
 //! ```
 
+pub mod deid;
 pub mod error;
 pub mod file;
 pub mod pixel;

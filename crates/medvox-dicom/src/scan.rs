@@ -119,7 +119,7 @@ fn read_many(files: &[PathBuf]) -> Scan {
     s
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+pub(crate) fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     let rd = std::fs::read_dir(dir).map_err(|source| DicomError::Io {
         path: dir.to_path_buf(),
         source,
