@@ -314,3 +314,71 @@ def test_compare_text_and_no_distances(tmp_path):
     assert txt[0].startswith("label\t") and txt[-1].startswith("overall")
     got = compare_json(seg, seg, "--no-distances")
     assert got["overall"]["dice"] == 1.0 and got["overall"]["hausdorff_mm"] is None
+
+
+# ---------------------------------------------------------------- canny
+
+BRAIN2D = "metaimage/itk_examples/BrainProtonDensitySliceBorder20.mhd"
+PROSTATE = "nrrd/pyradiomics/prostate_phantom_subvolume.nrrd"
+
+
+def canny_pair(tmp_path, rel, variance, lower, upper):
+    """(SimpleITK CannyEdgeDetection, medvox segment canny) on the same float image."""
+    img = sitk.Cast(sitk.ReadImage(str(real(rel))), sitk.sitkFloat32)
+    ref = sitk.GetArrayFromImage(sitk.CannyEdgeDetection(img, lower, upper, [variance] * img.GetDimension())) > 0
+    src, out = tmp_path / "in.nii.gz", tmp_path / "edges.nii.gz"
+    sitk.WriteImage(img, str(src))
+    medvox("segment", "canny", "--variance", variance, "--lower", lower, "--upper", upper, src, out)
+    got = sitk.GetArrayFromImage(sitk.ReadImage(str(out))).reshape(ref.shape) > 0
+    return img, ref, got
+
+
+# Measured agreement (the one difference is the Gaussian kernel: our exact sampled
+# kernel vs ITK's discrete Bessel kernel, which moves a few weak or ambiguous edge
+# voxels): brain 2D 99.5%, prostate 3D 99.4%, TotalSegmentator CT (σ = 1 voxel) 97.5%.
+@pytest.mark.parametrize(
+    "rel,variance,lower,upper,agree",
+    [
+        (BRAIN2D, 2.0, 5.0, 15.0, 0.99),
+        (BRAIN2D, 2.0, 10.0, 30.0, 0.99),
+        (PROSTATE, 1.0, 20.0, 60.0, 0.99),
+        (TOTCT, 9.0, 20.0, 80.0, 0.97),
+    ],
+)
+def test_canny_vs_sitk(tmp_path, rel, variance, lower, upper, agree):
+    _, ref, got = canny_pair(tmp_path, rel, variance, lower, upper)
+    assert ref.sum() > 100
+    assert (ref == got).mean() >= agree
+    # Edges found by one are (almost always) within a voxel of the other's.
+    near = ndi.binary_dilation(ref, np.ones((3,) * ref.ndim))
+    assert near[got].mean() >= 0.95
+
+
+def test_canny_vs_skimage_2d(tmp_path):
+    """skimage.feature.canny: classic interpolated NMS on Sobel gradients (8× our central
+    difference), so thresholds are scaled by 8; agreement is measured within one pixel."""
+    from skimage import feature
+
+    img, _, got = canny_pair(tmp_path, BRAIN2D, 2.0, 10.0, 30.0)
+    a = sitk.GetArrayFromImage(img)
+    sk = feature.canny(a, sigma=np.sqrt(2.0), low_threshold=80.0, high_threshold=240.0)
+    near_sk = ndi.binary_dilation(sk, np.ones((3, 3)))
+    near_got = ndi.binary_dilation(got, np.ones((3, 3)))
+    assert near_sk[got].mean() >= 0.95 and near_got[sk].mean() >= 0.95
+
+
+def test_canny_threads_and_errors(tmp_path):
+    img = sitk.Cast(sitk.ReadImage(str(real(PROSTATE))), sitk.sitkFloat32)
+    src = tmp_path / "in.nii.gz"
+    sitk.WriteImage(img, str(src))
+    outs = []
+    for t in ("1", "4"):
+        out = tmp_path / f"e{t}.nii.gz"
+        medvox("--threads", t, "segment", "canny", "--lower", "20", "--upper", "60", src, out)
+        outs.append(sitk.GetArrayFromImage(sitk.ReadImage(str(out))))
+    np.testing.assert_array_equal(outs[0], outs[1])
+    for bad in (["--lower", "5", "--upper", "1"], ["--variance", "-1", "--lower", "1", "--upper", "2"],
+                ["--lower", "nan", "--upper", "2"]):
+        r = medvox("segment", "canny", *bad, src, tmp_path / "x.nii.gz", check=False)
+        assert r.returncode == 1 and "medvox: error:" in r.stderr
+        assert not (tmp_path / "x.nii.gz").exists()

@@ -6,6 +6,7 @@
 //! checked against SimpleITK, scikit-image or cc3d on the same input.
 
 pub mod auto_threshold;
+pub mod canny;
 pub mod components;
 pub mod connectivity;
 pub mod error;
@@ -18,6 +19,7 @@ pub mod threshold;
 pub mod watershed;
 
 pub use auto_threshold::{auto_threshold, AutoThresholdParams, Method, Thresholded};
+pub use canny::{canny, CannyParams};
 pub use components::{components, ComponentsParams, LabelOrder, Labelling};
 pub use connectivity::Connectivity;
 pub use error::{Result, SegmentError};

@@ -250,3 +250,39 @@ fn overlap_edge_cases() {
     let other = Volume::<u8>::zeros([4, 2, 1], geometry()).unwrap();
     assert!(overlap(&z, &other, &p, &e).is_err());
 }
+
+#[test]
+fn canny_step_edge_plans_threads_and_errors() {
+    use medvox_core::BlockPlan;
+    use medvox_segment::canny::{canny, canny_with_plan, CannyParams};
+    // A ramp-smoothed step along x (values 0 | 100 between x = 9 and 10) and noise.
+    let size = [20, 12, 6];
+    let mut r = common::lcg(21, 0);
+    let v: Vec<f32> = (0..size.iter().product::<usize>())
+        .map(|i| if i % size[0] >= 10 { 100.0 } else { 0.0 } + (r.next().unwrap() % 3) as f32)
+        .collect();
+    let vol = Volume::from_vec(size, v, Geometry::default()).unwrap();
+    let p = CannyParams::new(2.0, 5.0, 20.0);
+    let e = canny(&vol, &p, &Executor::new(1).unwrap()).unwrap();
+    // Every row has exactly one edge voxel, next to the step.
+    for row in e.as_slice().chunks(size[0]) {
+        let xs: Vec<usize> = (0..size[0]).filter(|&x| row[x] == 1).collect();
+        assert!(xs.len() == 1 && (9..=10).contains(&xs[0]), "{xs:?}");
+    }
+    for t in [2, 4] {
+        let ex = Executor::new(t).unwrap();
+        assert_eq!(e, canny(&vol, &p, &ex).unwrap());
+        for plan in [
+            BlockPlan::new(size, [7, 5, 2], [1, 1, 1]).unwrap(),
+            BlockPlan::slabs(size, 1, [2, 2, 2]).unwrap(),
+        ] {
+            assert_eq!(e, canny_with_plan(&vol, &p, &ex, &plan).unwrap());
+        }
+    }
+    let ex = Executor::default();
+    assert!(canny(&vol, &CannyParams::new(-1.0, 1.0, 2.0), &ex).is_err());
+    assert!(canny(&vol, &CannyParams::new(1.0, 3.0, 2.0), &ex).is_err());
+    assert!(canny(&vol, &CannyParams::new(1.0, f64::NAN, 2.0), &ex).is_err());
+    let plan = BlockPlan::new(size, [7, 5, 2], [0, 0, 0]).unwrap();
+    assert!(canny_with_plan(&vol, &p, &ex, &plan).is_err());
+}
