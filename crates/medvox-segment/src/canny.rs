@@ -133,7 +133,7 @@ pub fn canny_with_plan<T: FilterPixel>(
         sigma: Sigma::Mm(params.variance.map(f64::sqrt)),
         ..GaussianParams::mm(0.0)
     };
-    let smooth: Volume<f64> = gaussian(vol, &sigma, exec)?.map(|v| medvox_core::Pixel::to_f64(v));
+    let smooth: Volume<f64> = gaussian(vol, &sigma, exec)?.map(medvox_core::Pixel::to_f64);
     // Pass 1: second derivative along the gradient.
     let d2: Volume<f64> = exec.map_blocks(&smooth, plan, |bi, mut out| {
         let o = bi.interior_offset();
@@ -223,10 +223,10 @@ impl<'a> Stencil<'a> {
             }
         }
         let mut mag2 = EPS;
-        for a in 0..3 {
+        for (a, ga) in g.iter().enumerate() {
             let faa = self.at(Self::unit(a, 1)) - 2.0 * c + self.at(Self::unit(a, -1));
-            deriv += g[a] * g[a] * faa;
-            mag2 += g[a] * g[a];
+            deriv += ga * ga * faa;
+            mag2 += ga * ga;
         }
         deriv / mag2
     }
@@ -243,10 +243,8 @@ impl<'a> Stencil<'a> {
                 || (c > 0.0 && t < 0.0)
                 || (c == 0.0 && t != 0.0)
                 || (c != 0.0 && t == 0.0);
-            if crosses {
-                if c.abs() < t.abs() || (c.abs() == t.abs() && i >= 3) {
-                    return true;
-                }
+            if crosses && (c.abs() < t.abs() || (c.abs() == t.abs() && i >= 3)) {
+                return true;
             }
         }
         false
