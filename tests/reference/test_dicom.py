@@ -6,6 +6,7 @@ bounds of ../shared/data/real/MANIFEST.md (max / mean absolute HU difference).
 """
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -328,5 +329,11 @@ def test_deid_keep_dates_and_refuses_to_write_into_input(tmp_path):
     assert b.PatientName != a.PatientName
     medvox("dicom", "deid", src, tmp_path / "ct2.dcm")
     assert not pydicom.dcmread(str(tmp_path / "ct2.dcm")).StudyDate
-    r = medvox("dicom", "deid", src.parent, src.parent / "sub", check=False)
+    # Output inside the input, reached through a symbolic link, and not existing yet.
+    indir = tmp_path / "in"
+    indir.mkdir()
+    shutil.copy(src, indir / "ct.dcm")
+    (tmp_path / "link").symlink_to(indir)
+    r = medvox("dicom", "deid", indir, tmp_path / "link" / "sub", check=False)
     assert r.returncode == 1 and "medvox: error:" in r.stderr
+    assert not (indir / "sub").exists()

@@ -265,8 +265,29 @@ fn random_salt() -> String {
     format!("{s:016x}{t:x}")
 }
 
+/// `p` with its longest existing ancestor canonicalised (symbolic links and `..`
+/// resolved), so an output that does not exist yet still compares with the input.
 fn canon(p: &Path) -> PathBuf {
-    std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
+    let mut tail = Vec::new();
+    let mut cur = p;
+    loop {
+        let here = if cur.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            cur
+        };
+        if let Ok(mut c) = std::fs::canonicalize(here) {
+            c.extend(tail.iter().rev());
+            return c;
+        }
+        match (cur.parent(), cur.file_name()) {
+            (Some(parent), Some(name)) => {
+                tail.push(name.to_os_string());
+                cur = parent;
+            }
+            _ => return p.to_path_buf(),
+        }
+    }
 }
 
 /// De-identifies a file or every DICOM file under a folder into `output`
@@ -307,8 +328,17 @@ pub fn deidentify(input: &Path, output: &Path, opts: &DeidOptions) -> Result<Dei
         sum: DeidSummary::default(),
     };
     for (src, dst) in jobs {
-        if let Err(e) = one_file(&mut run, &src, &dst) {
-            run.sum.bad.push((src, e.to_string()));
+        // dicom-rs may panic on odd objects: report the file, go on with the others.
+        let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            one_file(&mut run, &src, &dst)
+        }));
+        match done {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => run.sum.bad.push((src, e.to_string())),
+            Err(_) => run
+                .sum
+                .bad
+                .push((src, "the DICOM library failed on this object".into())),
         }
     }
     if run.sum.files == 0 {
