@@ -6,8 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# 1. System packages (Debian/Ubuntu, root only). Later GPU tests add mesa-vulkan-drivers.
-APT_PACKAGES=(python3-venv cmake g++)  # cmake, g++: CharLS (JPEG-LS) for medvox-dicom
+# 1. System packages (Debian/Ubuntu, root only).
+APT_PACKAGES=(python3-venv cmake g++ mesa-vulkan-drivers)  # cmake, g++: CharLS (JPEG-LS); mesa-vulkan-drivers: lavapipe for the GPU tests
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   missing=()
   for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
