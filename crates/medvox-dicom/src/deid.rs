@@ -6,9 +6,12 @@
 //!   the profile allows several actions, the one keeping the object valid is used
 //!   (type 1/2 attributes emptied or replaced, others removed).
 //! - Every UID that is not a DICOM-defined one (prefix `1.2.840.10008.`) is
-//!   replaced by `2.25.<128-bit hash of salt and UID>`: the same input UID gives
-//!   the same new UID in every file of a run, so studies, series and references
-//!   stay together. Without `salt` a random salt is drawn per run.
+//!   replaced by `2.25.<decimal of the first 16 bytes of SHA-256(salt + UID)>`
+//!   (UTF-8 bytes of the salt then of the UID, no separator; see [`crate::uid::hashed`]):
+//!   the same input UID gives the same new UID in every file of a run, so studies,
+//!   series and references stay together, and with the same `salt` the mapping is
+//!   stable across runs, medvox versions and platforms. Without `salt` a random salt
+//!   is drawn per run.
 //! - Private (odd-group) attributes are removed.
 //! - Dates and times (DA, DT, TM) are emptied unless `keep_dates` (the
 //!   profile's Retain Longitudinal Temporal Information with Full Dates option);
@@ -23,7 +26,6 @@
 //! atomically.
 
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 
 use dicom_core::{DataElement, PrimitiveValue, Tag, VR};
@@ -173,14 +175,9 @@ impl Run<'_> {
         }
         let n = self.uid_map.len();
         let salt = &self.salt;
-        self.uid_map.entry(old.to_string()).or_insert_with(|| {
-            let h = |k: u8| {
-                let mut s = std::collections::hash_map::DefaultHasher::new();
-                (salt, old, k).hash(&mut s);
-                s.finish() as u128
-            };
-            format!("2.25.{}", (h(0) << 64 | h(1)) >> 1)
-        });
+        self.uid_map
+            .entry(old.to_string())
+            .or_insert_with(|| crate::uid::hashed(&[salt.as_bytes(), old.as_bytes()]));
         if self.uid_map.len() > n {
             self.sum.uids += 1;
         }

@@ -8,7 +8,9 @@
 //! - [`pixel`]: decoding, stored bits, Modality LUT / rescale, the output pixel type rule;
 //! - [`series`]: grouping into series and stacks, sorting along the slice
 //!   normal, spacing from positions, 4D, warnings, parallel decoding;
-//! - [`scan`]: file / folder / DICOMDIR discovery.
+//! - [`scan`]: file / folder / DICOMDIR discovery;
+//! - [`export`]: a volume → a DICOM series (one file per slice);
+//! - [`deid`]: de-identification (PS3.15 Annex E); [`uid`]: `2.25` UIDs.
 //!
 //! Geometry is ITK's (LPS, origin = centre of the first voxel, direction
 //! columns = index axes) and matches SimpleITK's ImageSeriesReader.
@@ -20,10 +22,12 @@
 
 pub mod deid;
 pub mod error;
+pub mod export;
 pub mod file;
 pub mod pixel;
 pub mod scan;
 pub mod series;
+pub mod uid;
 
 use std::path::Path;
 
