@@ -337,3 +337,165 @@ def test_deid_keep_dates_and_refuses_to_write_into_input(tmp_path):
     r = medvox("dicom", "deid", indir, tmp_path / "link" / "sub", check=False)
     assert r.returncode == 1 and "medvox: error:" in r.stderr
     assert not (indir / "sub").exists()
+
+
+def test_deid_uids_are_sha256_of_salt_and_uid(tmp_path):
+    """New UID = 2.25.<int of the first 16 bytes of SHA-256(salt + UID)>, computed here with hashlib."""
+    import hashlib
+
+    src = real("dicom/pydicom_test_files/CT_small.dcm")
+    out = tmp_path / "ct.dcm"
+    medvox("dicom", "deid", src, out, "--salt", "medvox-salt")
+    a, b = pydicom.dcmread(str(src)), pydicom.dcmread(str(out))
+    for kw in UIDS:
+        old = str(a.get(kw))
+        digest = hashlib.sha256(b"medvox-salt" + old.encode()).digest()
+        assert str(b.get(kw)) == f"2.25.{int.from_bytes(digest[:16], 'big')}", kw
+
+
+# ---- DICOM export (medvox convert VOLUME DIR --to dicom) ----
+
+
+def sitk_series(folder):
+    """SimpleITK ImageSeriesReader (GDCM) on an exported folder."""
+    files = sitk.ImageSeriesReader.GetGDCMSeriesFileNames(str(folder))
+    r = sitk.ImageSeriesReader()
+    r.SetFileNames(files)
+    return r.Execute()
+
+
+def pydicom_series(folder):
+    """pydicom: files by InstanceNumber -> (values z,y,x as float64, datasets)."""
+    dss = sorted((pydicom.dcmread(str(f)) for f in folder.glob("*.dcm")), key=lambda d: int(d.InstanceNumber))
+    vals = np.stack([d.pixel_array * float(d.RescaleSlope) + float(d.RescaleIntercept) for d in dss])
+    return vals, dss
+
+
+def export_tolerance(ref):
+    """Integer input: exact; float input: half a quantisation step (span / 65535 / 2) plus float32 rounding."""
+    a = sitk.GetArrayViewFromImage(ref).astype(np.float64)
+    if np.all(a == np.round(a)) and a.min() >= -32768 and a.max() - min(a.min(), 0) <= 65535:
+        return 0.0
+    span = float(a.max() - a.min())
+    return span / 65535 / 2 * 1.0001 + 4 * np.finfo(np.float32).eps * float(np.abs(a).max())
+
+
+def check_export(tmp_path, ref, src, *args, name="series"):
+    """medvox convert SRC DIR --to dicom; SimpleITK and pydicom read DIR back like `ref`."""
+    out = tmp_path / name
+    r = medvox("convert", src, out, "--to", "dicom", *args)
+    assert "wrote" in r.stderr
+    tol = export_tolerance(ref)
+    # A left-handed direction comes back with the slice axis reversed (same physical image).
+    d = np.array(ref.GetDirection()).reshape(3, 3)
+    expect = sitk.Flip(ref, [False, False, True]) if np.linalg.det(d) < 0 else ref
+    got = sitk_series(out)
+    assert_same_geometry(got, expect, tol=1e-4)
+    x = sitk.GetArrayFromImage(expect).astype(np.float64)
+    y = sitk.GetArrayFromImage(got).astype(np.float64)
+    np.testing.assert_allclose(y, x, atol=tol, rtol=0)
+    vals, dss = pydicom_series(out)
+    if np.linalg.det(d) < 0:
+        vals = vals[::-1]
+    np.testing.assert_allclose(vals, x, atol=tol, rtol=0)
+    # pydicom: geometry tags slice by slice (in the written order).
+    sx, sy, sz = ref.GetSpacing()
+    for k, ds in enumerate(dss):
+        p = ref.TransformContinuousIndexToPhysicalPoint((0.0, 0.0, float(k)))
+        np.testing.assert_allclose([float(v) for v in ds.ImagePositionPatient], p, atol=1e-4)
+        np.testing.assert_allclose([float(v) for v in ds.PixelSpacing], [sy, sx], atol=1e-6)
+        np.testing.assert_allclose(float(ds.SpacingBetweenSlices), sz, atol=1e-6)
+        np.testing.assert_allclose([float(v) for v in ds.ImageOrientationPatient], d[:, :2].T.ravel(), atol=1e-6)
+        assert ds.file_meta.TransferSyntaxUID == "1.2.840.10008.1.2.1"
+        assert ds.SOPInstanceUID.startswith("2.25.") and ds.SeriesInstanceUID.startswith("2.25.")
+    assert len({ds.SOPInstanceUID for ds in dss}) == len(dss)
+    assert len({ds.SeriesInstanceUID for ds in dss}) == 1
+    return dss
+
+
+def synthetic(dtype, size, spacing, origin, direction, f):
+    a = np.fromfunction(f, size[::-1]).astype(dtype)
+    img = sitk.GetImageFromArray(a)
+    img.SetSpacing(spacing)
+    img.SetOrigin(origin)
+    img.SetDirection(direction)
+    return img
+
+
+def rotation(a, b):
+    rz = np.array([[np.cos(a), -np.sin(a), 0], [np.sin(a), np.cos(a), 0], [0, 0, 1]])
+    rx = np.array([[1, 0, 0], [0, np.cos(b), -np.sin(b)], [0, np.sin(b), np.cos(b)]])
+    return tuple((rx @ rz).ravel())
+
+
+EXPORT_CASES = {
+    "i16_ct_oblique": (np.int16, (9, 7, 5), (0.7, 0.9, 2.5), (-120.5, 33.25, 400.0), rotation(0.3, -0.2),
+                       lambda z, y, x: (x * 37 + y * 101 + z * 513) % 4000 - 1024, ()),
+    "u8_one_slice": (np.uint8, (6, 4, 1), (0.5, 0.25, 3.0), (1.0, 2.0, 3.0), rotation(0, 0),
+                     lambda z, y, x: (x * 11 + y * 3) % 256, ()),
+    "f32_mr": (np.float32, (8, 6, 4), (1.0, 1.2, 1.5), (5.0, -5.0, 0.0), rotation(-0.5, 0.1),
+               lambda z, y, x: np.sin(x * 0.37 + y * 0.2 + z) * 3.25, ("--modality", "MR")),
+    "f32_integral_ot": (np.float32, (5, 5, 3), (2.0, 2.0, 2.0), (0.0, 0.0, 0.0), rotation(1.0, 0.5),
+                        lambda z, y, x: x * 100 - y * 7 + z, ("--modality", "OT")),
+    "u16_wide_ct": (np.uint16, (4, 3, 2), (1.0, 1.0, 1.0), (0.0, 0.0, 0.0), rotation(0, 0),
+                    lambda z, y, x: x * 20000 + y * 10 + z, ("--modality", "CT")),
+    "i32_offset": (np.int32, (4, 3, 3), (1.0, 1.0, 1.0), (0.0, 0.0, 0.0), rotation(0, 0),
+                   lambda z, y, x: 1_000_000 + x * 9000 + y * 100 + z, ()),
+}
+
+
+@pytest.mark.parametrize("case", sorted(EXPORT_CASES))
+def test_export_reads_back_in_simpleitk_and_pydicom(tmp_path, case):
+    dtype, size, spacing, origin, direction, f, args = EXPORT_CASES[case]
+    ref = synthetic(dtype, size, spacing, origin, direction, f)
+    src = tmp_path / "in.mha"
+    sitk.WriteImage(ref, str(src))
+    dss = check_export(tmp_path, ref, src, *args)
+    if args:
+        assert dss[0].Modality == args[1]
+    if case == "i16_ct_oblique":
+        assert dss[0].Modality == "CT" and dss[0].SOPClassUID == "1.2.840.10008.5.1.4.1.1.2"
+        assert str(dss[0].PatientName) == "medvox^export"
+
+
+# Real NIfTI volumes (orthonormal directions; the niivue set includes left-handed ones).
+REAL_NIFTI = [
+    "nifti/totalsegmentator_ct/example_ct_sm.nii.gz",
+    "nifti/totalsegmentator_ct/example_seg.nii.gz",
+    "nifti/templates_mni152_nilearn/mni_icbm152_gm_tal_nlin_sym_09a_converted.nii.gz",
+    "nifti/nifti_reader_js/avg152T1_LR_nifti.nii.gz",
+    "nifti/nibabel/anatomical.nii",
+    "nifti/dipy/aniso_vox.nii.gz",
+    "nifti/orientation_niivue/LAS.nii.gz",
+    "nifti/orientation_niivue/RAS.nii.gz",
+    "nifti/orientation_niivue/PIL.nii.gz",
+    "nifti/orientation_niivue/SAL.nii.gz",
+]
+
+
+@pytest.mark.parametrize("rel", REAL_NIFTI)
+def test_export_real_nifti(tmp_path, rel):
+    src = real(rel)
+    ref = sitk.ReadImage(str(src))
+    check_export(tmp_path, ref, src, "--patient-name", "Test^Name")
+
+
+def test_export_refuses_non_empty_folder_and_bad_input(tmp_path):
+    ref = synthetic(np.int16, (3, 3, 2), (1, 1, 1), (0, 0, 0), rotation(0, 0), lambda z, y, x: x + y + z)
+    src = tmp_path / "in.mha"
+    sitk.WriteImage(ref, str(src))
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("x")
+    r = medvox("convert", src, out, "--to", "dicom", check=False)
+    assert r.returncode == 1 and "--force" in r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mha", "out"]
+    medvox("convert", src, out, "--to", "dicom", "--force")
+    assert sorted(p.name for p in out.iterdir()) == ["IM0001.dcm", "IM0002.dcm"]
+    # NaN: refused, nothing written.
+    a = np.zeros((2, 2, 2), np.float32)
+    a[1, 1, 1] = np.nan
+    sitk.WriteImage(sitk.GetImageFromArray(a), str(tmp_path / "nan.mha"))
+    r = medvox("convert", tmp_path / "nan.mha", tmp_path / "nan", "--to", "dicom", check=False)
+    assert r.returncode == 1 and "NaN" in r.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mha", "nan.mha", "out"]

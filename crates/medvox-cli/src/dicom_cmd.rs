@@ -32,7 +32,7 @@ struct DeidArgs {
     /// Keep dates and times (Retain Longitudinal Temporal Information with Full Dates option).
     #[arg(long)]
     keep_dates: bool,
-    /// Salt for the UID hash: the same salt maps the same UID to the same new UID across runs.
+    /// Salt for the UIDs (new UID = 2.25.<first 16 bytes of SHA-256(salt + UID)>): the same salt maps the same UID to the same new UID across runs, versions and platforms.
     #[arg(long, value_name = "S")]
     salt: Option<String>,
     /// Print the summary as JSON.
