@@ -1,6 +1,7 @@
 //! `medvox bench`: times an operation in-process (load once, warm up, median of N runs).
 //!
-//! Operations: `read` (read `--input` fully into memory), `write` (write the
+//! Operations: `read` (read `--input` fully into memory; a DICOM file or folder
+//! reads its only series), `write` (write the
 //! loaded `--input` to `--output`, default a file in the system temp folder with
 //! the input's extension) and every filter of `medvox filter` with the same
 //! options (`medvox bench gaussian --sigma-voxels 2 --input FILE`), run on the
@@ -83,7 +84,7 @@ pub fn run(ctx: &Ctx, a: Args) -> anyhow::Result<()> {
         .input
         .clone()
         .ok_or_else(|| anyhow::anyhow!("--input FILE is required"))?;
-    let vol = medvox::io::read(&input)
+    let vol = crate::input::read_quiet(&input)
         .with_context(|| format!("cannot read {}", input.display()))?
         .into_first();
     let out = a.output.clone().unwrap_or_else(|| {
@@ -107,7 +108,7 @@ pub fn run(ctx: &Ctx, a: Args) -> anyhow::Result<()> {
         let t = Instant::now();
         match (&a.op, &filter) {
             (Op::Read, _) => {
-                std::hint::black_box(medvox::io::read(&input)?);
+                std::hint::black_box(crate::input::read_quiet(&input)?);
             }
             (Op::Write, _) => medvox::io::write(&out, &vol)?,
             (Op::Filter(_), Some(f)) => {

@@ -39,3 +39,12 @@ pub fn read_input(ctx: &Ctx, path: &Path, series: Option<&str>) -> anyhow::Resul
     }
     Ok(read.image)
 }
+
+/// Reads `path` as [`read_input`] does (first or only DICOM series), silently.
+pub fn read_quiet(path: &Path) -> anyhow::Result<Image> {
+    if medvox::dicom::looks_like_dicom(path) {
+        Ok(medvox::dicom::read(path, None)?.image)
+    } else {
+        Ok(medvox::io::read(path)?)
+    }
+}
