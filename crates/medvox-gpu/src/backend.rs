@@ -1,0 +1,407 @@
+//! [`ComputeBackend`]: one interface for the CPU (rayon) and GPU paths, and the
+//! [`Device`] choice `cpu | gpu | auto`.
+//!
+//! The CPU backend runs [`Filter::apply`] (the reference). The GPU backend runs the
+//! kernels of [`crate::ops`]; a volume larger than one storage binding is processed
+//! in z-slab tiles planned by [`BlockPlan::slabs`] with the op's halo (the CPU
+//! engine's plan), each tile uploaded, filtered and its interior downloaded.
+
+use std::time::Instant;
+
+use medvox_core::{AnyVolume, BlockPlan, Executor, Geometry, PixelType};
+use medvox_filters::{Filter, MorphOp};
+
+use crate::context::GpuContext;
+use crate::error::{GpuError, Result};
+use crate::ops;
+use crate::volume::{check_type, from_f32, to_f32, GpuVolume};
+
+/// A device that runs filters on host volumes.
+pub trait ComputeBackend {
+    /// `cpu` or `gpu`.
+    fn name(&self) -> &'static str;
+    /// Whether `filter` runs here on a volume of pixel type `ty`.
+    fn supports(&self, filter: &Filter, ty: PixelType) -> bool;
+    /// Runs `filter` on `vol`.
+    fn apply(&self, filter: &Filter, vol: &AnyVolume) -> Result<AnyVolume>;
+}
+
+/// The CPU reference: [`Filter::apply`] on an [`Executor`].
+#[derive(Debug, Clone, Default)]
+pub struct CpuBackend {
+    /// Thread pool and block plans.
+    pub exec: Executor,
+}
+
+impl ComputeBackend for CpuBackend {
+    fn name(&self) -> &'static str {
+        "cpu"
+    }
+    fn supports(&self, _: &Filter, _: PixelType) -> bool {
+        true
+    }
+    fn apply(&self, filter: &Filter, vol: &AnyVolume) -> Result<AnyVolume> {
+        Ok(filter.apply(vol, &self.exec)?)
+    }
+}
+
+/// Which device runs an op.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Device {
+    /// The CPU reference.
+    #[default]
+    Cpu,
+    /// The GPU; an error when there is no adapter or no kernel for the op.
+    Gpu,
+    /// The GPU when an adapter exists and the op has a kernel, else the CPU.
+    Auto,
+}
+
+impl std::str::FromStr for Device {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "cpu" => Ok(Device::Cpu),
+            "gpu" => Ok(Device::Gpu),
+            "auto" => Ok(Device::Auto),
+            _ => Err(format!("unknown device {s:?} (cpu, gpu, auto)")),
+        }
+    }
+}
+
+/// Picks the backend for `filter` on `vol`; the string says which and why.
+pub fn select(
+    device: Device,
+    filter: &Filter,
+    vol: &AnyVolume,
+    exec: &Executor,
+) -> Result<(Box<dyn ComputeBackend>, String)> {
+    let cpu = || Box::new(CpuBackend { exec: exec.clone() }) as Box<dyn ComputeBackend>;
+    match device {
+        Device::Cpu => Ok((cpu(), "device: cpu".into())),
+        Device::Gpu => {
+            let gpu = GpuBackend::new()?;
+            gpu.check(filter, vol)?;
+            let note = format!("device: gpu ({})", gpu.ctx.info().name);
+            Ok((Box::new(gpu), note))
+        }
+        Device::Auto => match GpuBackend::new() {
+            Err(e) => Ok((cpu(), format!("device: cpu ({e})"))),
+            Ok(gpu) => match gpu.check(filter, vol) {
+                Err(e) => Ok((cpu(), format!("device: cpu ({e})"))),
+                Ok(()) => {
+                    let note = format!("device: gpu ({})", gpu.ctx.info().name);
+                    Ok((Box::new(gpu), note))
+                }
+            },
+        },
+    }
+}
+
+/// The GPU backend: a [`GpuContext`] and the kernels of [`crate::ops`].
+#[derive(Debug)]
+pub struct GpuBackend {
+    ctx: GpuContext,
+}
+
+/// Kernel and end-to-end times of one op (see [`GpuBackend::time`]).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct GpuTiming {
+    /// Median seconds of the op on resident data (submit until the device is idle).
+    pub kernel_seconds: f64,
+    /// Median seconds of upload + op + download.
+    pub end_to_end_seconds: f64,
+    /// Every kernel time.
+    pub kernel_times: Vec<f64>,
+    /// Every end-to-end time.
+    pub end_to_end_times: Vec<f64>,
+    /// How kernel time was measured.
+    pub kernel_timer: &'static str,
+    /// Bytes the op reads and writes per voxel (ideal caching), for GB/s.
+    pub bytes_per_voxel: u64,
+    /// Tiles per run (1 when the volume fits one binding).
+    pub tiles: usize,
+}
+
+fn median(v: &[f64]) -> f64 {
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    s[s.len() / 2]
+}
+
+impl GpuBackend {
+    /// Opens the preferred adapter ([`GpuContext::new`]).
+    pub fn new() -> Result<Self> {
+        Ok(GpuBackend {
+            ctx: GpuContext::new()?,
+        })
+    }
+
+    /// A backend on a given context.
+    pub fn from_context(ctx: GpuContext) -> Self {
+        GpuBackend { ctx }
+    }
+
+    /// The context (adapter, limits, pipelines).
+    pub fn context(&self) -> &GpuContext {
+        &self.ctx
+    }
+
+    /// Whether `filter` has a GPU kernel (for these parameters).
+    pub fn has_kernel(filter: &Filter) -> bool {
+        match filter {
+            Filter::Gaussian(_)
+            | Filter::Mean(_)
+            | Filter::GradientMagnitude(_)
+            | Filter::Sobel
+            | Filter::Erode(_)
+            | Filter::Dilate(_)
+            | Filter::Open(_)
+            | Filter::Close(_)
+            | Filter::Window(_)
+            | Filter::Rescale(_)
+            | Filter::Clamp(_)
+            | Filter::Cast(_) => true,
+            Filter::Median(p) => ops::median::supported(p),
+            _ => false,
+        }
+    }
+
+    /// Errors unless `filter` has a kernel and `vol`'s pixel type fits the GPU.
+    pub fn check(&self, filter: &Filter, vol: &AnyVolume) -> Result<()> {
+        if !Self::has_kernel(filter) {
+            return Err(GpuError::Unsupported {
+                op: filter.name().into(),
+                reason: match filter {
+                    Filter::Median(_) => ": the GPU median handles windows up to 125 voxels".into(),
+                    _ => " (use --device cpu or auto)".into(),
+                },
+            });
+        }
+        check_type(vol)
+    }
+
+    /// Bytes moved per voxel by `filter` (documented in each op file), for GB/s.
+    pub fn bytes_per_voxel(filter: &Filter, g: &Geometry) -> u64 {
+        use ops::*;
+        let passes = |r: [usize; 3]| r.iter().filter(|&&x| x > 0).count().max(1) as u64;
+        match filter {
+            Filter::Gaussian(p) => {
+                separable::BYTES_PER_VOXEL_PASS * passes(p.radius(g).unwrap_or([1; 3]))
+            }
+            Filter::Mean(p) => separable::BYTES_PER_VOXEL_PASS * passes(p.radius),
+            Filter::Median(_) => median::BYTES_PER_VOXEL,
+            Filter::GradientMagnitude(_) => gradient::BYTES_PER_VOXEL,
+            Filter::Sobel => sobel::BYTES_PER_VOXEL,
+            Filter::Erode(p) | Filter::Dilate(p) | Filter::Open(p) | Filter::Close(p) => {
+                let per = match p.kernel {
+                    medvox_filters::Kernel::Box => passes(p.radius),
+                    medvox_filters::Kernel::Ball => 1,
+                };
+                let twice = matches!(filter, Filter::Open(_) | Filter::Close(_));
+                morphology::BYTES_PER_VOXEL_PASS * per * if twice { 2 } else { 1 }
+                    + if p.binary { 16 } else { 0 }
+            }
+            Filter::Rescale(_) => pointwise::BYTES_PER_VOXEL + 4,
+            _ => pointwise::BYTES_PER_VOXEL,
+        }
+    }
+
+    /// Halo (voxels per axis) a tile needs for `filter`.
+    pub fn halo(filter: &Filter, g: &Geometry) -> Result<[usize; 3]> {
+        Ok(match filter {
+            Filter::Gaussian(p) => p.radius(g)?,
+            Filter::Mean(p) => p.halo()?,
+            Filter::Median(p) => p.radius,
+            Filter::GradientMagnitude(_) | Filter::Sobel => [1; 3],
+            Filter::Erode(p) => ops::morphology::halo(MorphOp::Erode, p),
+            Filter::Dilate(p) => ops::morphology::halo(MorphOp::Dilate, p),
+            Filter::Open(p) => ops::morphology::halo(MorphOp::Open, p),
+            Filter::Close(p) => ops::morphology::halo(MorphOp::Close, p),
+            _ => [0; 3],
+        })
+    }
+
+    /// Runs `filter` on a device-resident volume (one submit; rescale reads its
+    /// min/max back first). `range` overrides rescale's min/max (tiles use the
+    /// whole volume's).
+    pub fn run_with(
+        &self,
+        filter: &Filter,
+        v: &GpuVolume,
+        range: Option<Option<(f64, f64)>>,
+    ) -> Result<GpuVolume> {
+        let ctx = &self.ctx;
+        let mut enc = ctx.encoder();
+        let out = match filter {
+            Filter::Gaussian(p) => ops::separable::gaussian(ctx, &mut enc, v, p)?,
+            Filter::Mean(p) => ops::separable::mean(ctx, &mut enc, v, p)?,
+            Filter::Median(p) => ops::median::median(ctx, &mut enc, v, p)?,
+            Filter::GradientMagnitude(p) => ops::gradient::gradient_magnitude(ctx, &mut enc, v, p),
+            Filter::Sobel => ops::sobel::sobel(ctx, &mut enc, v),
+            Filter::Erode(p) => ops::morphology::morphology(ctx, &mut enc, v, MorphOp::Erode, p)?,
+            Filter::Dilate(p) => ops::morphology::morphology(ctx, &mut enc, v, MorphOp::Dilate, p)?,
+            Filter::Open(p) => ops::morphology::morphology(ctx, &mut enc, v, MorphOp::Open, p)?,
+            Filter::Close(p) => ops::morphology::morphology(ctx, &mut enc, v, MorphOp::Close, p)?,
+            Filter::Window(p) => ops::pointwise::window(ctx, &mut enc, v, p)?,
+            Filter::Clamp(p) => ops::pointwise::clamp(ctx, &mut enc, v, p)?,
+            Filter::Cast(p) => ops::pointwise::cast(ctx, &mut enc, v, p.pixel_type),
+            Filter::Rescale(p) => {
+                for (name, x) in [("min", p.min), ("max", p.max)] {
+                    if !x.is_finite() {
+                        return Err(medvox_filters::FilterError::Parameter {
+                            op: "rescale",
+                            name,
+                            reason: format!("must be finite, got {x}"),
+                        }
+                        .into());
+                    }
+                }
+                let range = match range {
+                    Some(r) => r,
+                    None => {
+                        let (e, r) = ops::pointwise::min_max(ctx, enc, v)?;
+                        enc = e;
+                        r
+                    }
+                };
+                ops::pointwise::rescale_with_range(ctx, &mut enc, v, p, range)
+            }
+            _ => {
+                return Err(GpuError::Unsupported {
+                    op: filter.name().into(),
+                    reason: String::new(),
+                })
+            }
+        };
+        ctx.queue.submit([enc.finish()]);
+        Ok(out)
+    }
+
+    /// [`GpuBackend::run_with`] with the volume's own statistics.
+    pub fn run(&self, filter: &Filter, v: &GpuVolume) -> Result<GpuVolume> {
+        self.run_with(filter, v, None)
+    }
+
+    /// Voxels per tile and the plan, or `None` when the volume fits one binding.
+    fn tiles(&self, filter: &Filter, vol: &AnyVolume) -> Result<Option<BlockPlan>> {
+        let cap = (self.ctx.max_binding() / 4) as usize;
+        if vol.len() <= cap {
+            return Ok(None);
+        }
+        let s = vol.size();
+        let plane = s[0] * s[1];
+        let halo = Self::halo(filter, vol.geometry())?;
+        let planes = cap / plane.max(1);
+        if planes < 2 * halo[2] + 1 {
+            return Err(GpuError::TooLarge {
+                what: format!(
+                    "{}: a z-slab of {} planes of {}×{} voxels",
+                    filter.name(),
+                    2 * halo[2] + 1,
+                    s[0],
+                    s[1]
+                ),
+                bytes: ((2 * halo[2] + 1) * plane * 4) as u64,
+                limit: self.ctx.max_binding(),
+            });
+        }
+        let depth = planes - 2 * halo[2];
+        Ok(Some(BlockPlan::slabs(s, depth, [0, 0, halo[2]])?))
+    }
+
+    /// Runs on the host volume with a timing of every phase; returns the result.
+    fn apply_timed(&self, filter: &Filter, vol: &AnyVolume) -> Result<(AnyVolume, usize)> {
+        self.check(filter, vol)?;
+        let ctx = &self.ctx;
+        let Some(plan) = self.tiles(filter, vol)? else {
+            let v = GpuVolume::upload(ctx, vol)?;
+            let out = self.run(filter, &v)?;
+            return Ok((out.download(ctx)?, 1));
+        };
+        let voxels = to_f32(vol)?;
+        let range = match filter {
+            Filter::Rescale(_) => Some(host_range(&voxels)),
+            _ => None,
+        };
+        let s = vol.size();
+        let plane = s[0] * s[1];
+        let mut out = vec![0f32; voxels.len()];
+        let mut ty = PixelType::F32;
+        let blocks = plan.blocks();
+        for b in &blocks {
+            let (z0, zs) = (b.padded.start[2], b.padded.size[2]);
+            let tile = GpuVolume::from_f32(
+                ctx,
+                [s[0], s[1], zs],
+                &voxels[z0 * plane..(z0 + zs) * plane],
+                *vol.geometry(),
+                vol.pixel_type(),
+            )?;
+            let r = self.run_with(filter, &tile, range)?;
+            ty = r.pixel_type();
+            let res = r.download_f32(ctx)?;
+            let (iz, isz) = (b.interior.start[2], b.interior.size[2]);
+            let off = (iz - z0) * plane;
+            out[iz * plane..(iz + isz) * plane].copy_from_slice(&res[off..off + isz * plane]);
+        }
+        Ok((from_f32(s, out, *vol.geometry(), ty)?, blocks.len()))
+    }
+
+    /// Times `filter` on `vol`: `repeat` runs on resident data (kernel time: submit
+    /// until idle, wall clock) and `repeat` full upload + op + download runs, each
+    /// after one warm-up.
+    pub fn time(&self, filter: &Filter, vol: &AnyVolume, repeat: usize) -> Result<GpuTiming> {
+        let repeat = repeat.max(1);
+        let ctx = &self.ctx;
+        let (_, tiles) = self.apply_timed(filter, vol)?; // warm-up, pipelines compiled
+        let mut e2e = Vec::with_capacity(repeat);
+        for _ in 0..repeat {
+            let t = Instant::now();
+            std::hint::black_box(self.apply_timed(filter, vol)?);
+            e2e.push(t.elapsed().as_secs_f64());
+        }
+        let mut kernel = Vec::with_capacity(repeat);
+        if tiles == 1 {
+            let v = GpuVolume::upload(ctx, vol)?;
+            ctx.wait()?;
+            for _ in 0..repeat {
+                let t = Instant::now();
+                let out = self.run(filter, &v)?;
+                ctx.wait()?;
+                kernel.push(t.elapsed().as_secs_f64());
+                drop(out);
+            }
+        }
+        Ok(GpuTiming {
+            kernel_seconds: if kernel.is_empty() { f64::NAN } else { median(&kernel) },
+            end_to_end_seconds: median(&e2e),
+            kernel_times: kernel,
+            end_to_end_times: e2e,
+            kernel_timer: "wall clock of submit + wait, data resident",
+            bytes_per_voxel: Self::bytes_per_voxel(filter, vol.geometry()),
+            tiles,
+        })
+    }
+}
+
+/// Min and max of the non-NaN voxels (the GPU reduction's result on one tile).
+fn host_range(v: &[f32]) -> Option<(f64, f64)> {
+    let (lo, hi) = v
+        .iter()
+        .filter(|x| !x.is_nan())
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), &x| (l.min(x), h.max(x)));
+    (lo <= hi).then_some((f64::from(lo), f64::from(hi)))
+}
+
+impl ComputeBackend for GpuBackend {
+    fn name(&self) -> &'static str {
+        "gpu"
+    }
+    fn supports(&self, filter: &Filter, ty: PixelType) -> bool {
+        Self::has_kernel(filter) && ty != PixelType::F64
+    }
+    fn apply(&self, filter: &Filter, vol: &AnyVolume) -> Result<AnyVolume> {
+        Ok(self.apply_timed(filter, vol)?.0)
+    }
+}

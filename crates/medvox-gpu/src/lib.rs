@@ -1,0 +1,38 @@
+//! medvox-gpu: the GPU backend on wgpu (Vulkan, Metal, DX12).
+//!
+//! * [`GpuContext`] — adapter selection, one device and queue, cached pipelines;
+//!   [`GpuInfo`] for `medvox gpu info`.
+//! * [`GpuVolume`] — device-resident f32 voxels with size, geometry and the logical
+//!   pixel type; a chain of ops uploads once and downloads once.
+//! * [`ComputeBackend`] with [`CpuBackend`] (the reference, [`medvox_filters`]) and
+//!   [`GpuBackend`]; [`Device`] `cpu | gpu | auto` and [`select`].
+//! * [`ops`] — the WGSL kernels, one file per op, each tested against the CPU op.
+//!
+//! Volumes larger than one storage binding (128 MiB on lavapipe) run in z-slab
+//! tiles with the op's halo, planned by [`medvox_core::BlockPlan`].
+//!
+//! ```no_run
+//! use medvox_gpu::{GpuBackend, GpuVolume};
+//! use medvox_filters::{Filter, GaussianParams};
+//! # fn main() -> medvox_gpu::Result<()> {
+//! let gpu = GpuBackend::new()?;
+//! let vol = medvox_core::AnyVolume::from(
+//!     medvox_core::Volume::<i16>::zeros([32, 32, 32], Default::default()).unwrap(),
+//! );
+//! let v = GpuVolume::upload(gpu.context(), &vol)?;
+//! let s = gpu.run(&Filter::Gaussian(GaussianParams::voxels(1.0)), &v)?;
+//! let g = gpu.run(&Filter::Sobel, &s)?; // still on the device
+//! let host = g.download(gpu.context())?;
+//! # Ok(()) }
+//! ```
+
+pub mod backend;
+pub mod context;
+pub mod error;
+pub mod ops;
+pub mod volume;
+
+pub use backend::{select, ComputeBackend, CpuBackend, Device, GpuBackend, GpuTiming};
+pub use context::{GpuContext, GpuInfo};
+pub use error::{GpuError, Result};
+pub use volume::GpuVolume;

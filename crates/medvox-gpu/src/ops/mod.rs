@@ -1,0 +1,9 @@
+//! The GPU kernels, one file per op (each with its `.wgsl`), recording dispatches
+//! into a command encoder so a chain of ops is one submit.
+
+pub mod gradient;
+pub mod median;
+pub mod morphology;
+pub mod pointwise;
+pub mod separable;
+pub mod sobel;
