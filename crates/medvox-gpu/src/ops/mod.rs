@@ -1,6 +1,7 @@
 //! The GPU kernels, one file per op (each with its `.wgsl`), recording dispatches
 //! into a command encoder so a chain of ops is one submit.
 
+pub mod components;
 pub mod gradient;
 pub mod median;
 pub mod morphology;
