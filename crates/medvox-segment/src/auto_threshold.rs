@@ -132,19 +132,7 @@ impl Histogram {
 
     /// The bin holding `v` (half-open bins), `None` outside (ITK clips at the ends).
     pub fn index(&self, v: f64) -> Option<usize> {
-        let n = self.len();
-        if v.is_nan() || v < self.min[0] || v >= self.max[n - 1] {
-            return None;
-        }
-        let w = (self.max[n - 1] - self.min[0]) / n as f64;
-        let mut j = (((v - self.min[0]) / w) as usize).min(n - 1);
-        while j > 0 && v < self.min[j] {
-            j -= 1;
-        }
-        while j + 1 < n && v >= self.max[j] {
-            j += 1;
-        }
-        Some(j)
+        Binner::new(self).index(v)
     }
 
     /// ITK `Histogram::Quantile` (linear inside the bin).
@@ -187,6 +175,51 @@ impl Histogram {
     }
 }
 
+/// Fast bin lookup: a guess from the mean bin width, corrected against the
+/// exact bin bounds (so the result equals a search of the bounds).
+struct Binner<'a> {
+    min: &'a [f64],
+    max: &'a [f64],
+    lo: f64,
+    hi: f64,
+    inv_w: f64,
+}
+
+impl<'a> Binner<'a> {
+    fn new(h: &'a Histogram) -> Self {
+        let n = h.len();
+        let (lo, hi) = (h.min[0], h.max[n - 1]);
+        Binner {
+            min: &h.min,
+            max: &h.max,
+            lo,
+            hi,
+            inv_w: n as f64 / (hi - lo),
+        }
+    }
+
+    #[inline(always)]
+    fn index(&self, v: f64) -> Option<usize> {
+        // Also rejects NaN.
+        if !(v >= self.lo && v < self.hi) {
+            return None;
+        }
+        let n = self.min.len();
+        let mut j = (((v - self.lo) * self.inv_w) as usize).min(n - 1);
+        // The guess is off by at most one bin almost always: fix that without
+        // branches, then loop for the rare rest.
+        j -= usize::from(j > 0 && v < self.min[j]);
+        j += usize::from(j + 1 < n && v >= self.max[j]);
+        while j > 0 && v < self.min[j] {
+            j -= 1;
+        }
+        while j + 1 < n && v >= self.max[j] {
+            j += 1;
+        }
+        Some(j)
+    }
+}
+
 /// Values of `vol` that count: not NaN and inside `mask` (if any).
 fn chunks<'a, T: Pixel>(
     vol: &'a Volume<T>,
@@ -222,15 +255,25 @@ pub fn histogram<T: Pixel>(
         let (mn, mx) = exec.install(|| {
             chunks(vol, mask)
                 .map(|(c, m)| {
-                    let (mut a, mut b) = (f64::INFINITY, f64::NEG_INFINITY);
-                    for (i, &v) in c.iter().enumerate() {
-                        let v = v.to_f64();
-                        if counted(v, m, i) {
-                            a = a.min(v);
-                            b = b.max(v);
-                        }
+                    // f64::min/max skip NaN.
+                    // Eight lanes so the loop vectorises.
+                    let (mut a, mut b) = ([f64::INFINITY; 8], [f64::NEG_INFINITY; 8]);
+                    match m {
+                        None => c.chunks(8).for_each(|c| {
+                            for (k, &v) in c.iter().enumerate() {
+                                a[k] = a[k].min(v.to_f64());
+                                b[k] = b[k].max(v.to_f64());
+                            }
+                        }),
+                        Some(m) => c.iter().zip(m).filter(|p| *p.1 != 0).for_each(|(&v, _)| {
+                            a[0] = a[0].min(v.to_f64());
+                            b[0] = b[0].max(v.to_f64());
+                        }),
                     }
-                    (a, b)
+                    (
+                        a.iter().fold(f64::INFINITY, |x, &y| x.min(y)),
+                        b.iter().fold(f64::NEG_INFINITY, |x, &y| x.max(y)),
+                    )
                 })
                 .reduce(
                     || (f64::INFINITY, f64::NEG_INFINITY),
@@ -247,21 +290,44 @@ pub fn histogram<T: Pixel>(
         (mn, mx + (mx - mn) / bins as f64 / 100.0)
     };
     let mut h = Histogram::with_bounds(bins, lo, hi);
-    let hr = &h;
+    let bin = Binner::new(&h);
+    let bin = &bin;
+    // One histogram per rayon fold job, summed (integer counts: order-free).
     let counts = exec.install(|| {
         chunks(vol, mask)
-            .map(|(c, m)| {
-                let mut k = vec![0u64; bins];
-                for (i, &v) in c.iter().enumerate() {
-                    let v = v.to_f64();
-                    if counted(v, m, i) {
-                        if let Some(j) = hr.index(v) {
-                            k[j] += 1;
+            .fold(
+                || vec![0u64; bins],
+                |mut k, (c, m)| {
+                    match m {
+                        None if bins <= 1 << 12 => {
+                            // Four interleaved sub-histograms: runs of equal bins
+                            // do not serialise on one counter.
+                            let mut sub = vec![0u32; 4 * bins];
+                            for c in c.chunks(4) {
+                                for (l, &v) in c.iter().enumerate() {
+                                    if let Some(j) = bin.index(v.to_f64()) {
+                                        sub[4 * j + l] += 1;
+                                    }
+                                }
+                            }
+                            for (k, s) in k.iter_mut().zip(sub.chunks(4)) {
+                                *k += s.iter().map(|&s| u64::from(s)).sum::<u64>();
+                            }
                         }
+                        None => c.iter().for_each(|&v| {
+                            if let Some(j) = bin.index(v.to_f64()) {
+                                k[j] += 1;
+                            }
+                        }),
+                        Some(m) => c.iter().zip(m).filter(|p| *p.1 != 0).for_each(|(&v, _)| {
+                            if let Some(j) = bin.index(v.to_f64()) {
+                                k[j] += 1;
+                            }
+                        }),
                     }
-                }
-                k
-            })
+                    k
+                },
+            )
             .reduce(
                 || vec![0u64; bins],
                 |mut a, b| {
@@ -653,10 +719,15 @@ pub fn auto_threshold<T: Pixel>(
     exec: &Executor,
 ) -> Result<Thresholded> {
     let thresholds = compute_thresholds(vol, mask, p, exec)?;
-    let ts = thresholds.clone();
-    let mut out = map_mask(vol, exec, move |v| {
-        ts.iter().filter(|&&t| v > t).count() as u8
-    });
+    let mut out = match thresholds[..] {
+        [t] => map_mask(vol, exec, move |v| u8::from(v > t)),
+        _ => {
+            let ts = thresholds.clone();
+            map_mask(vol, exec, move |v| {
+                ts.iter().filter(|&&t| v > t).count() as u8
+            })
+        }
+    };
     if let Some(m) = mask {
         exec.install(|| {
             out.as_slice_mut()

@@ -14,11 +14,15 @@
 //! `RelabelComponent(minimumObjectSize)`), `keep_largest` keeps only label 1 of
 //! the size order.
 //!
-//! Algorithm: each block of the plan is labelled on its own (raster scan with
-//! a union–find of provisional labels), then the labels of voxels that touch
-//! across block faces are merged with a global union–find, and every
-//! component gets its final number from its first voxel or its size. The
-//! result is identical for every thread count and block plan.
+//! Algorithm: the volume is cut into z-slabs (the plan's z cuts; rows are
+//! never split). In parallel, each slab's rows are turned into runs of
+//! foreground (64 voxels at a time as bit masks), every run is joined to the
+//! runs it touches in the slab's earlier neighbouring rows (a union–find over
+//! runs whose roots are the earliest runs), and the slab's components are
+//! numbered by first voxel. The runs across each slab face are then joined
+//! with a global union–find of slab components, and the output is written
+//! run by run, slabs in parallel. The result is identical for every thread
+//! count and block plan.
 
 use medvox_core::{AnyVolume, BlockPlan, Executor, Pixel, Volume};
 use rayon::prelude::*;
@@ -61,15 +65,17 @@ pub struct Labelling {
     pub sizes: Vec<u64>,
 }
 
-/// Provisional labels of one block.
-struct BlockLabels {
-    /// Block-shaped (x fastest), 0 = background, else a provisional label ≥ 1.
-    labels: Vec<u32>,
-    /// Local root of every provisional label (index 0 unused).
-    root: Vec<u32>,
-    /// Global linear index of the voxel that created each provisional label.
-    first: Vec<u64>,
-    /// Voxels given each provisional label.
+/// Foreground runs of the rows of one z-slab and their slab-local components.
+struct Slab {
+    /// First z of the slab.
+    z0: usize,
+    /// Runs `[start, end)` in x, row by row (rows y fastest, then z).
+    runs: Vec<(u32, u32)>,
+    /// `row_start[r]..row_start[r + 1]` are the runs of slab row `r`.
+    row_start: Vec<u32>,
+    /// Slab-local component of every run (components numbered by first voxel).
+    comp: Vec<u32>,
+    /// Voxels of each component.
     count: Vec<u64>,
 }
 
@@ -83,89 +89,183 @@ fn find(parent: &mut [u32], mut a: u32) -> u32 {
     a
 }
 
-/// Joins the sets of `a` and `b`; the smaller root wins (deterministic).
+/// Joins the sets of `a` and `b`; the smaller root wins, so a set's root is
+/// its earliest member.
 #[inline]
-fn union(parent: &mut [u32], a: u32, b: u32) -> u32 {
+fn union(parent: &mut [u32], a: u32, b: u32) {
     let (ra, rb) = (find(parent, a), find(parent, b));
-    let (lo, hi) = if ra < rb { (ra, rb) } else { (rb, ra) };
-    parent[hi as usize] = lo;
-    lo
+    if ra < rb {
+        parent[rb as usize] = ra;
+    } else {
+        parent[ra as usize] = rb;
+    }
 }
 
-/// Labels the foreground (`fg(global linear index)`) inside one block.
-fn label_block(
-    block: &medvox_core::Region,
-    size: [usize; 3],
-    back: &[[isize; 3]],
-    fg: &(impl Fn(usize) -> bool + Sync),
-    join: &(impl Fn(usize, usize) -> bool + Sync),
-) -> BlockLabels {
-    let [bx, by, bz] = block.size;
-    let [x0, y0, z0] = block.start;
-    let mut labels = vec![0u32; bx * by * bz];
-    let mut parent: Vec<u32> = vec![0];
-    let mut first: Vec<u64> = vec![0];
-    let mut count: Vec<u64> = vec![0];
-    let local_lin: Vec<isize> = back
-        .iter()
-        .map(|d| d[0] + d[1] * bx as isize + d[2] * (bx * by) as isize)
-        .collect();
-    let global_lin: Vec<isize> = back
-        .iter()
-        .map(|d| d[0] + d[1] * size[0] as isize + d[2] * (size[0] * size[1]) as isize)
-        .collect();
-    for z in 0..bz {
-        for y in 0..by {
-            let grow = ((z + z0) * size[1] + (y + y0)) * size[0] + x0;
-            let lrow = (z * by + y) * bx;
-            for x in 0..bx {
-                if !fg(grow + x) {
-                    continue;
-                }
-                let li = lrow + x;
-                let inner = x >= 1 && x + 1 < bx && y >= 1 && y + 1 < by && z >= 1;
-                let mut cur = 0u32;
-                for (k, d) in back.iter().enumerate() {
-                    if !inner {
-                        let (qx, qy, qz) =
-                            (x as isize + d[0], y as isize + d[1], z as isize + d[2]);
-                        if qx < 0 || qx >= bx as isize || qy < 0 || qy >= by as isize || qz < 0 {
-                            continue;
-                        }
-                    }
-                    let l = labels[(li as isize + local_lin[k]) as usize];
-                    if l != 0
-                        && join(
-                            grow + x,
-                            (grow as isize + x as isize + global_lin[k]) as usize,
-                        )
-                    {
-                        cur = if cur == 0 {
-                            l
-                        } else {
-                            union(&mut parent, cur, l)
-                        };
-                    }
-                }
-                if cur == 0 {
-                    cur = parent.len() as u32;
-                    parent.push(cur);
-                    first.push((grow + x) as u64);
-                    count.push(0);
-                }
-                count[cur as usize] += 1;
-                labels[li] = cur;
-            }
+/// A neighbouring earlier row `(dy, dz)`; `ext` = 1 when diagonal x steps
+/// (dx = ±1) connect to it, else 0.
+#[derive(Clone, Copy)]
+struct RowStep {
+    dy: isize,
+    dz: isize,
+    ext: u32,
+}
+
+fn row_steps(conn: Connectivity) -> Vec<RowStep> {
+    let mut steps: Vec<RowStep> = Vec::new();
+    for d in conn.backward() {
+        if d[1] == 0 && d[2] == 0 {
+            continue; // the previous voxel of the row: inside a run
+        }
+        match steps.iter_mut().find(|s| s.dy == d[1] && s.dz == d[2]) {
+            Some(s) => s.ext |= u32::from(d[0] != 0),
+            None => steps.push(RowStep {
+                dy: d[1],
+                dz: d[2],
+                ext: u32::from(d[0] != 0),
+            }),
         }
     }
-    for l in 1..parent.len() as u32 {
-        let r = find(&mut parent, l);
-        parent[l as usize] = r;
+    steps
+}
+
+/// Appends the runs of the row starting at global index `base` (`nx` voxels):
+/// maximal stretches of foreground where consecutive voxels join.
+#[inline]
+fn row_runs(
+    base: usize,
+    nx: usize,
+    fg: &impl Fn(usize) -> bool,
+    join: &impl Fn(usize, usize) -> bool,
+    runs: &mut Vec<(u32, u32)>,
+) {
+    let mut push = |s: usize, e: usize| {
+        let mut a = s;
+        for x in s + 1..e {
+            if !join(base + x - 1, base + x) {
+                runs.push((a as u32, x as u32));
+                a = x;
+            }
+        }
+        runs.push((a as u32, e as u32));
+    };
+    let (mut inrun, mut start, mut carry) = (false, 0usize, 0u64);
+    for w in 0..nx.div_ceil(64) {
+        let x0 = w * 64;
+        let n = (nx - x0).min(64);
+        let mut m = 0u64;
+        for k in 0..n {
+            m |= u64::from(fg(base + x0 + k)) << k;
+        }
+        let mut t = m ^ ((m << 1) | carry);
+        carry = m >> 63;
+        while t != 0 {
+            let x = x0 + t.trailing_zeros() as usize;
+            t &= t - 1;
+            if inrun {
+                push(start, x);
+            } else {
+                start = x;
+            }
+            inrun = !inrun;
+        }
     }
-    BlockLabels {
-        labels,
-        root: parent,
-        first,
+    if inrun {
+        push(start, nx);
+    }
+}
+
+/// Unions every run of `a` with the runs of `b` it touches (`ext` = diagonal
+/// reach); `ia`/`ib` are their offsets in `parent`, `ga`/`gb` the global
+/// linear indices of the rows' first voxels.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+fn merge_rows(
+    a: &[(u32, u32)],
+    b: &[(u32, u32)],
+    ext: u32,
+    (ia, ib): (u32, u32),
+    (ga, gb): (usize, usize),
+    join: &impl Fn(usize, usize) -> bool,
+    mut link: impl FnMut(u32, u32),
+) {
+    let mut j0 = 0;
+    for (i, &(s, e)) in a.iter().enumerate() {
+        while j0 < b.len() && b[j0].1 + ext <= s {
+            j0 += 1;
+        }
+        let mut j = j0;
+        while j < b.len() && b[j].0 < e + ext {
+            if join(ga + s as usize, gb + b[j].0 as usize) {
+                link(ia + i as u32, ib + j as u32);
+            }
+            j += 1;
+        }
+    }
+}
+
+/// Labels the slab `z0..z1`: runs, unions with the earlier rows of the slab,
+/// then slab-local components in order of their first voxel.
+fn label_slab(
+    size: [usize; 3],
+    (z0, z1): (usize, usize),
+    steps: &[RowStep],
+    fg: &impl Fn(usize) -> bool,
+    join: &impl Fn(usize, usize) -> bool,
+) -> Slab {
+    let [nx, ny, _] = size;
+    let rows = ny * (z1 - z0);
+    let mut runs = Vec::new();
+    let mut row_start = Vec::with_capacity(rows + 1);
+    for r in 0..rows {
+        row_start.push(runs.len() as u32);
+        row_runs((z0 * ny + r) * nx, nx, fg, join, &mut runs);
+    }
+    row_start.push(runs.len() as u32);
+    let mut parent: Vec<u32> = (0..runs.len() as u32).collect();
+    for r in 0..rows {
+        let (a0, a1) = (row_start[r], row_start[r + 1]);
+        if a0 == a1 {
+            continue;
+        }
+        let (y, z) = ((r % ny) as isize, (r / ny) as isize);
+        for st in steps {
+            let (qy, qz) = (y + st.dy, z + st.dz);
+            if qy < 0 || qy >= ny as isize || qz < 0 {
+                continue;
+            }
+            let q = qz as usize * ny + qy as usize;
+            let (b0, b1) = (row_start[q], row_start[q + 1]);
+            merge_rows(
+                &runs[a0 as usize..a1 as usize],
+                &runs[b0 as usize..b1 as usize],
+                st.ext,
+                (a0, b0),
+                ((z0 * ny + r) * nx, (z0 * ny + q) * nx),
+                join,
+                |i, j| union(&mut parent, i, j),
+            );
+        }
+    }
+    // Every link points to an earlier run, so one pass in order flattens the
+    // sets and numbers the components by their first voxel.
+    let (mut comp, mut count) = (vec![0u32; runs.len()], Vec::new());
+    for k in 0..runs.len() {
+        let root = parent[parent[k] as usize];
+        parent[k] = root;
+        let (s, e) = runs[k];
+        comp[k] = if root as usize == k {
+            count.push(0);
+            count.len() as u32 - 1
+        } else {
+            comp[root as usize]
+        };
+        count[comp[k] as usize] += u64::from(e - s);
+    }
+    Slab {
+        z0,
+        runs,
+        row_start,
+        comp,
         count,
     }
 }
@@ -230,7 +330,8 @@ pub fn components_by_value<T: Pixel>(
 }
 
 /// Labels the voxels where `fg(linear index)` holds; foreground neighbours
-/// `i`, `j` connect when `join(i, j)` (shared by the other ops).
+/// `i`, `j` connect when `join(i, j)`, which must be an equivalence (always
+/// true, or equal values) — shared by the other ops.
 pub(crate) fn label_foreground<T: Pixel>(
     vol: &Volume<T>,
     params: &ComponentsParams,
@@ -256,110 +357,72 @@ pub(crate) fn label_foreground<T: Pixel>(
             reason: format!("{} voxels: at most 2^32 - 2 supported", vol.len()),
         });
     }
-    let back = params.connectivity.backward();
-    let blocks = plan.blocks();
-    let parts: Vec<BlockLabels> = exec.install(|| {
-        blocks
-            .par_iter()
-            .map(|b| label_block(&b.interior, size, &back, fg, join))
+    let [nx, ny, nz] = size;
+    let steps = row_steps(params.connectivity);
+    let cuts: Vec<(usize, usize)> = plan
+        .cuts(2)
+        .into_iter()
+        .map(|z0| (z0, (z0 + plan.block[2]).min(nz)))
+        .collect();
+    let slabs: Vec<Slab> = exec.install(|| {
+        cuts.par_iter()
+            .map(|&c| label_slab(size, c, &steps, fg, join))
             .collect()
     });
-    // Global provisional labels: block offset + local label.
-    let mut offset = Vec::with_capacity(parts.len());
-    let mut total = 1usize;
-    for p in &parts {
-        offset.push(total as u32 - 1);
-        total += p.root.len() - 1;
+    // Global component ids: slab offset + slab-local id, in first-voxel order.
+    let mut offset = Vec::with_capacity(slabs.len());
+    let mut total = 0usize;
+    for s in &slabs {
+        offset.push(total as u32);
+        total += s.count.len();
     }
-    if total >= u32::MAX as usize {
-        return Err(SegmentError::Parameter {
-            op: "components",
-            name: "volume",
-            reason: "too many provisional labels".into(),
-        });
-    }
-    let mut parent: Vec<u32> = vec![0; total];
-    let mut first = vec![u64::MAX; total];
-    let mut count = vec![0u64; total];
-    for (p, &off) in parts.iter().zip(&offset) {
-        for l in 1..p.root.len() {
-            parent[off as usize + l] = off + p.root[l];
-            first[off as usize + l] = p.first[l];
-            count[off as usize + l] = p.count[l];
-        }
-    }
-    // Merge across block faces: every pair (p, q) with q earlier in raster order,
-    // in another block, is seen from p on the shell of p's block.
-    let grid = plan.grid();
-    let block_of = |q: [usize; 3]| -> (usize, usize) {
-        let bi = [
-            q[0] / plan.block[0],
-            q[1] / plan.block[1],
-            q[2] / plan.block[2],
-        ];
-        let b = (bi[2] * grid[1] + bi[1]) * grid[0] + bi[0];
-        let r = &blocks[b].interior;
-        let l = ((q[2] - r.start[2]) * r.size[1] + (q[1] - r.start[1])) * r.size[0]
-            + (q[0] - r.start[0]);
-        (b, l)
-    };
-    for (bidx, b) in blocks.iter().enumerate() {
-        let r = &b.interior;
-        let e = r.end();
-        let lab = &parts[bidx].labels;
-        for z in r.start[2]..e[2] {
-            for y in r.start[1]..e[1] {
-                let full_row = z == r.start[2] || z + 1 == e[2] || y == r.start[1] || y + 1 == e[1];
-                let xs: Vec<usize> = if full_row {
-                    (r.start[0]..e[0]).collect()
-                } else {
-                    let mut v = vec![r.start[0]];
-                    if e[0] - 1 > r.start[0] {
-                        v.push(e[0] - 1);
-                    }
-                    v
-                };
-                for x in xs {
-                    let li = ((z - r.start[2]) * r.size[1] + (y - r.start[1])) * r.size[0]
-                        + (x - r.start[0]);
-                    let l = lab[li];
-                    if l == 0 {
-                        continue;
-                    }
-                    for d in &back {
-                        let q = [x as isize + d[0], y as isize + d[1], z as isize + d[2]];
-                        if (0..3).any(|a| q[a] < 0 || q[a] >= size[a] as isize) {
-                            continue;
-                        }
-                        let q = [q[0] as usize, q[1] as usize, q[2] as usize];
-                        if (0..3).all(|a| q[a] >= r.start[a] && q[a] < e[a]) {
-                            continue;
-                        }
-                        let (qb, ql) = block_of(q);
-                        let m = parts[qb].labels[ql];
-                        let gi = x + size[0] * (y + size[1] * z);
-                        let gq = q[0] + size[0] * (q[1] + size[1] * q[2]);
-                        if m != 0 && join(gi, gq) {
-                            union(&mut parent, offset[bidx] + l, offset[qb] + m);
-                        }
-                    }
+    let mut parent: Vec<u32> = (0..total as u32).collect();
+    let mut count: Vec<u64> = slabs.iter().flat_map(|s| s.count.iter().copied()).collect();
+    // Join across each slab face: the first layer of slab k with the last of k - 1.
+    for k in 1..slabs.len() {
+        let (a, b) = (&slabs[k], &slabs[k - 1]);
+        let zb = a.z0 - 1 - b.z0;
+        for y in 0..ny {
+            let (a0, a1) = (a.row_start[y], a.row_start[y + 1]);
+            if a0 == a1 {
+                continue;
+            }
+            for st in steps.iter().filter(|s| s.dz == -1) {
+                let qy = y as isize + st.dy;
+                if qy < 0 || qy >= ny as isize {
+                    continue;
                 }
+                let q = zb * ny + qy as usize;
+                let (b0, b1) = (b.row_start[q], b.row_start[q + 1]);
+                merge_rows(
+                    &a.runs[a0 as usize..a1 as usize],
+                    &b.runs[b0 as usize..b1 as usize],
+                    st.ext,
+                    (a0, b0),
+                    ((a.z0 * ny + y) * nx, ((a.z0 - 1) * ny + qy as usize) * nx),
+                    join,
+                    |i, j| {
+                        union(
+                            &mut parent,
+                            offset[k] + a.comp[i as usize],
+                            offset[k - 1] + b.comp[j as usize],
+                        )
+                    },
+                );
             }
         }
     }
-    // Aggregate per root: first voxel (min) and size (sum).
-    for l in 1..total as u32 {
-        let r = find(&mut parent, l);
-        parent[l as usize] = r;
-        if r != l {
-            first[r as usize] = first[r as usize].min(first[l as usize]);
-            count[r as usize] += count[l as usize];
+    // Roots are the earliest components; aggregate sizes onto them.
+    for l in 0..total {
+        let r = parent[parent[l] as usize];
+        parent[l] = r;
+        if r as usize != l {
+            count[r as usize] += count[l];
         }
     }
-    let mut roots: Vec<u32> = (1..total as u32)
+    let mut roots: Vec<u32> = (0..total as u32)
         .filter(|&l| parent[l as usize] == l && count[l as usize] >= params.min_size)
         .collect();
-    roots.sort_by_key(|&r| first[r as usize]);
     if params.order == LabelOrder::Size || params.keep_largest {
         roots.sort_by(|&a, &b| count[b as usize].cmp(&count[a as usize]));
     }
@@ -370,21 +433,30 @@ pub(crate) fn label_foreground<T: Pixel>(
     for (k, &r) in roots.iter().enumerate() {
         fin[r as usize] = k as u32 + 1;
     }
-    for l in 1..total {
+    for l in 0..total {
         fin[l] = fin[parent[l] as usize];
     }
     let sizes = roots.iter().map(|&r| count[r as usize]).collect();
     let mut out = vol.zeros_like::<u32>();
     {
-        let views = plan.split_mut(out.data_mut());
+        let mut views = Vec::with_capacity(slabs.len());
+        let mut rest = out.as_slice_mut();
+        for &(z0, z1) in &cuts {
+            let (v, r) = rest.split_at_mut((z1 - z0) * nx * ny);
+            views.push(v);
+            rest = r;
+        }
+        let fin = &fin;
         exec.install(|| {
             views
                 .into_par_iter()
-                .zip(parts.par_iter().zip(offset.par_iter()))
-                .for_each(|(mut view, (p, &off))| {
-                    for (o, &l) in view.iter_mut().zip(&p.labels) {
-                        if l != 0 {
-                            *o = fin[(off + l) as usize];
+                .zip(slabs.par_iter().zip(offset.par_iter()))
+                .for_each(|(view, (s, &off))| {
+                    for r in 0..s.row_start.len() - 1 {
+                        let row = &mut view[r * nx..(r + 1) * nx];
+                        for k in s.row_start[r] as usize..s.row_start[r + 1] as usize {
+                            let (a, b) = s.runs[k];
+                            row[a as usize..b as usize].fill(fin[(off + s.comp[k]) as usize]);
                         }
                     }
                 });

@@ -25,7 +25,7 @@
 use medvox_core::{AnyVolume, Executor, Pixel, Volume};
 use serde::{Deserialize, Serialize};
 
-use crate::connectivity::{Connectivity, Neighbours};
+use crate::connectivity::Connectivity;
 use crate::error::{Result, SegmentError};
 use crate::threshold::to_pixel;
 
@@ -128,6 +128,11 @@ fn seed_indices<T: Pixel>(vol: &Volume<T>, p: &RegionGrowParams) -> Result<Vec<u
 
 /// Flood fill: 1 on every voxel reachable from a seed through voxels where
 /// `ok` holds (seeds must satisfy `ok` too, unless `force_seeds`).
+///
+/// Scanline (span) filling: a popped voxel grows into the longest run of
+/// its row that is unvisited and accepted, and only the starts of the
+/// accepted stretches of the neighbouring rows next to that run (one voxel
+/// wider where the connectivity has diagonal x steps) are pushed.
 pub(crate) fn flood(
     size: [usize; 3],
     seeds: &[usize],
@@ -136,22 +141,72 @@ pub(crate) fn flood(
     force_seeds: bool,
     out: &mut [u8],
 ) {
-    let nb = Neighbours::new(conn, size);
+    let [nx, ny, nz] = size;
+    // Neighbouring rows (dy, dz) and whether diagonal x steps reach them.
+    let mut rows: Vec<(isize, isize, usize)> = Vec::new();
+    for d in conn.offsets() {
+        if d[1] == 0 && d[2] == 0 {
+            continue;
+        }
+        match rows.iter_mut().find(|r| r.0 == d[1] && r.1 == d[2]) {
+            Some(r) => r.2 |= usize::from(d[0] != 0),
+            None => rows.push((d[1], d[2], usize::from(d[0] != 0))),
+        }
+    }
     let mut stack: Vec<u32> = Vec::new();
+    // Pushes the candidates next to the filled run [l, r] of row `row` (y, z).
+    let emit = |out: &[u8], stack: &mut Vec<u32>, l: usize, r: usize, y: usize, z: usize| {
+        let base = (z * ny + y) * nx;
+        if l > 0 {
+            stack.push((base + l - 1) as u32);
+        }
+        if r + 1 < nx {
+            stack.push((base + r + 1) as u32);
+        }
+        for &(dy, dz, ext) in &rows {
+            let (qy, qz) = (y as isize + dy, z as isize + dz);
+            if qy < 0 || qy >= ny as isize || qz < 0 || qz >= nz as isize {
+                continue;
+            }
+            let qb = (qz as usize * ny + qy as usize) * nx;
+            let mut inside = false;
+            for x in l.saturating_sub(ext)..(r + ext + 1).min(nx) {
+                let free = out[qb + x] == 0 && ok(qb + x);
+                if free && !inside {
+                    stack.push((qb + x) as u32);
+                }
+                inside = free;
+            }
+        }
+    };
     for &s in seeds {
-        if out[s] == 0 && (force_seeds || ok(s)) {
-            out[s] = 1;
+        if out[s] != 0 {
+            continue;
+        }
+        if ok(s) {
             stack.push(s as u32);
+        } else if force_seeds {
+            out[s] = 1;
+            let (x, r) = (s % nx, s / nx);
+            emit(out, &mut stack, x, x, r % ny, r / ny);
         }
     }
     while let Some(i) = stack.pop() {
-        nb.for_each(i as usize, |j| {
-            if out[j] == 0 && ok(j) {
-                out[j] = 1;
-                stack.push(j as u32);
-            }
-            true
-        });
+        let i = i as usize;
+        if out[i] != 0 || !ok(i) {
+            continue;
+        }
+        let (x, row) = (i % nx, i / nx);
+        let base = row * nx;
+        let (mut l, mut r) = (x, x);
+        while l > 0 && out[base + l - 1] == 0 && ok(base + l - 1) {
+            l -= 1;
+        }
+        while r + 1 < nx && out[base + r + 1] == 0 && ok(base + r + 1) {
+            r += 1;
+        }
+        out[base + l..=base + r].fill(1);
+        emit(out, &mut stack, l, r, row % ny, row / ny);
     }
 }
 

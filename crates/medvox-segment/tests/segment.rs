@@ -7,7 +7,9 @@ use medvox_core::{BlockPlan, Executor, Geometry, Volume};
 use medvox_segment::auto_threshold::{
     auto_threshold, compute_thresholds, histogram, otsu_multiple, AutoThresholdParams, Method,
 };
-use medvox_segment::components::{components, components_with_plan, ComponentsParams, LabelOrder};
+use medvox_segment::components::{
+    components, components_by_value, components_with_plan, ComponentsParams, LabelOrder,
+};
 use medvox_segment::postprocess::{fill_holes, keep_largest, relabel, PostParams};
 use medvox_segment::region_grow::{region_grow, Criterion, RegionGrowParams};
 use medvox_segment::threshold::{threshold, ThresholdParams};
@@ -66,6 +68,11 @@ fn neighbours(c: Connectivity, size: [usize; 3], i: usize) -> Vec<usize> {
 
 /// Breadth-first labelling in raster order of the first voxel.
 fn naive_components(m: &Volume<u8>, c: Connectivity) -> Vec<u32> {
+    naive_components_by(m, c, |_, _| true)
+}
+
+/// As [`naive_components`], neighbours joining only when `join(value, value)`.
+fn naive_components_by(m: &Volume<u8>, c: Connectivity, join: impl Fn(u8, u8) -> bool) -> Vec<u32> {
     let size = m.size();
     let d = m.as_slice();
     let mut out = vec![0u32; d.len()];
@@ -79,7 +86,7 @@ fn naive_components(m: &Volume<u8>, c: Connectivity) -> Vec<u32> {
         let mut q = VecDeque::from([s]);
         while let Some(i) = q.pop_front() {
             for j in neighbours(c, size, i) {
-                if d[j] != 0 && out[j] == 0 {
+                if d[j] != 0 && out[j] == 0 && join(d[i], d[j]) {
                     out[j] = next;
                     q.push_back(j);
                 }
@@ -120,6 +127,37 @@ fn components_match_naive_for_every_plan_and_thread_count() {
                     assert_eq!(got.labels.as_slice(), &want[..], "{size:?} {c:?} {block:?}");
                 }
             }
+        }
+    }
+}
+
+#[test]
+fn components_of_long_rows_and_by_value() {
+    // Rows longer than one 64-voxel word; values 0..=3 for the by-value mode.
+    let size = [150, 9, 7];
+    let m = random_mask(size, 0.6, 5);
+    let mut r = Lcg(11);
+    let d: Vec<u8> = (0..size.iter().product())
+        .map(|_| (r.next() * 4.0) as u8)
+        .collect();
+    let v = Volume::from_vec(size, d, Geometry::default()).unwrap();
+    for c in CONNS {
+        let params = ComponentsParams {
+            connectivity: c,
+            ..Default::default()
+        };
+        let want = naive_components(&m, c);
+        let want_v = naive_components_by(&v, c, |a, b| a == b);
+        for threads in [1, 3] {
+            let e = Executor::new(threads).unwrap();
+            let got = components(&m, &params, &e).unwrap();
+            assert_eq!(got.labels.as_slice(), &want[..], "{c:?} {threads}");
+            let got = components_by_value(&v, &params, &e).unwrap();
+            assert_eq!(
+                got.labels.as_slice(),
+                &want_v[..],
+                "by value {c:?} {threads}"
+            );
         }
     }
 }
