@@ -30,6 +30,18 @@ pub enum Op {
         #[command(subcommand)]
         op: crate::segment_cmd::SegmentOp<NoArgs>,
     },
+    /// Label statistics of the --input label map (with --image: intensity too; read before timing).
+    LabelStats {
+        /// Intensity image on the label map's grid.
+        #[arg(long)]
+        image: Option<PathBuf>,
+    },
+    /// Overlap metrics (with distances) of the --input label map vs --reference (read before timing).
+    LabelCompare {
+        /// Reference label map on the same grid.
+        #[arg(long)]
+        reference: PathBuf,
+    },
 }
 
 /// Arguments of `medvox bench` (the options may follow the operation's own).
@@ -100,8 +112,19 @@ pub fn run(ctx: &Ctx, a: Args) -> anyhow::Result<()> {
     };
     // No progress bars inside timed runs; the global pool honours --threads.
     let exec = medvox::core::Executor::default();
+    if let (Some(f), true) = (&filter, ctx.device != crate::gpu_cmd::DeviceArg::Cpu) {
+        return crate::gpu_cmd::bench(ctx, f, &vol, &input, a.repeat, a.json);
+    }
     let segment = match &a.op {
         Op::Segment { op } => Some(op.prepare(&exec)?),
+        _ => None,
+    };
+    let aux = match &a.op {
+        Op::LabelStats { image: Some(p) } | Op::LabelCompare { reference: p } => Some(
+            medvox::io::read(p)
+                .with_context(|| format!("cannot read {}", p.display()))?
+                .into_first(),
+        ),
         _ => None,
     };
     let once = || -> anyhow::Result<f64> {
@@ -118,6 +141,19 @@ pub fn run(ctx: &Ctx, a: Args) -> anyhow::Result<()> {
             (Op::Segment { .. }, _) => {
                 let prepared = segment.as_ref().expect("prepared above");
                 std::hint::black_box(prepared.run(&vol, &exec)?.image);
+            }
+            (Op::LabelStats { .. }, _) => {
+                let p = medvox::segment::labelstats::LabelStatsParams { background: 0 };
+                let s = medvox::segment::labelstats::label_stats_any(&vol, aux.as_ref(), &p, &exec);
+                std::hint::black_box(s?);
+            }
+            (Op::LabelCompare { .. }, _) => {
+                let p = medvox::segment::overlap::OverlapParams {
+                    background: 0,
+                    distances: true,
+                };
+                let b = aux.as_ref().expect("read above");
+                std::hint::black_box(medvox::segment::overlap::overlap_any(&vol, b, &p, &exec)?);
             }
         }
         Ok(t.elapsed().as_secs_f64())
@@ -138,6 +174,8 @@ pub fn run(ctx: &Ctx, a: Args) -> anyhow::Result<()> {
             (_, Some(f)) => f.name().to_string(),
             (Op::Write, _) => "write".into(),
             (Op::Segment { op }, _) => op.name().to_string(),
+            (Op::LabelStats { .. }, _) => "label-stats".into(),
+            (Op::LabelCompare { .. }, _) => "label-compare".into(),
             _ => "read".into(),
         },
         params: filter.map(serde_json::to_value).transpose()?,

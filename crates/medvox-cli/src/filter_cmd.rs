@@ -803,8 +803,7 @@ pub fn run(ctx: &Ctx, a: Args) -> anyhow::Result<()> {
             eprintln!("medvox: warning: {w}");
         }
     }
-    let out = filter
-        .apply(&vol, &ctx.exec)
+    let out = crate::gpu_cmd::apply(ctx, &filter, &vol)
         .with_context(|| format!("{} failed", filter.name()))?;
     crate::progress::spin(
         ctx.chatty,

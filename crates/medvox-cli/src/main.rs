@@ -5,6 +5,7 @@ mod convert;
 mod demo;
 mod dicom_cmd;
 mod filter_cmd;
+mod gpu_cmd;
 mod info;
 mod input;
 mod label_cmd;
@@ -27,6 +28,9 @@ struct Cli {
     /// No progress bars or chatter on stderr.
     #[arg(long, short, global = true)]
     quiet: bool,
+    /// Where filters run: cpu (reference), gpu, or auto (GPU when an adapter and a kernel exist).
+    #[arg(long, global = true, value_enum, default_value = "cpu")]
+    device: gpu_cmd::DeviceArg,
     #[command(subcommand)]
     command: Command,
 }
@@ -49,6 +53,8 @@ enum Command {
     Dicom(dicom_cmd::Args),
     /// Segment: `medvox segment NAME [options] IN OUT` (otsu, threshold, region-grow, components, watershed…).
     Segment(segment_cmd::Args),
+    /// GPU tools: `medvox gpu info [--json]` prints the adapter, driver and limits.
+    Gpu(gpu_cmd::Args),
     /// Generate a synthetic CT phantom and run the main pipeline on it (no input needed).
     Demo(demo::Args),
 }
@@ -62,6 +68,8 @@ pub struct Ctx {
     pub chatty: bool,
     /// No notes or warnings on stderr (`--quiet`).
     pub quiet: bool,
+    /// Device chosen with `--device`.
+    pub device: gpu_cmd::DeviceArg,
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -78,6 +86,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         exec,
         chatty,
         quiet: cli.quiet,
+        device: cli.device,
     };
     match cli.command {
         Command::Info(a) => info::run(&ctx, a),
@@ -89,6 +98,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Filter(a) => filter_cmd::run(&ctx, a),
         Command::Segment(a) => segment_cmd::run(&ctx, a),
         Command::Label(a) => label_cmd::run(&ctx, a),
+        Command::Gpu(a) => gpu_cmd::run(&ctx, a),
     }
 }
 

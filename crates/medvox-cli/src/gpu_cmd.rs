@@ -1,0 +1,170 @@
+//! `medvox gpu info`, the global `--device cpu|gpu|auto` choice, and the GPU side
+//! of `medvox filter` and `medvox bench`.
+
+use medvox::core::AnyVolume;
+use medvox::filters::Filter;
+use medvox::gpu::{Device, GpuBackend};
+use serde::Serialize;
+
+use crate::Ctx;
+
+/// Where ops run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum DeviceArg {
+    /// The CPU (reference implementation).
+    #[default]
+    Cpu,
+    /// The GPU (error without an adapter or a GPU kernel for the op).
+    Gpu,
+    /// The GPU when an adapter exists and the op has a GPU kernel, else the CPU.
+    Auto,
+}
+
+impl From<DeviceArg> for Device {
+    fn from(d: DeviceArg) -> Device {
+        match d {
+            DeviceArg::Cpu => Device::Cpu,
+            DeviceArg::Gpu => Device::Gpu,
+            DeviceArg::Auto => Device::Auto,
+        }
+    }
+}
+
+/// Arguments of `medvox gpu`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Cmd {
+    /// Adapter, backend, device type, driver and the limits tiles are planned with.
+    Info {
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Runs `medvox gpu`.
+pub fn run(_ctx: &Ctx, a: Args) -> anyhow::Result<()> {
+    match a.cmd {
+        Cmd::Info { json } => {
+            let gpu = GpuBackend::new()?;
+            let i = gpu.context().info();
+            if json {
+                println!("{}", serde_json::to_string(i)?);
+            } else {
+                println!("adapter      {}", i.name);
+                println!("backend      {}", i.backend);
+                println!("device type  {}", i.device_type);
+                println!("driver       {} ({})", i.driver, i.driver_info);
+                println!(
+                    "max storage binding  {} bytes",
+                    i.max_storage_buffer_binding_size
+                );
+                println!("max buffer           {} bytes", i.max_buffer_size);
+                println!(
+                    "max workgroups/dim   {}",
+                    i.max_compute_workgroups_per_dimension
+                );
+                println!(
+                    "max invocations/workgroup {}, shared memory {} bytes",
+                    i.max_compute_invocations_per_workgroup, i.max_compute_workgroup_storage_size
+                );
+                println!("timestamp queries    {}", i.timestamp_query);
+                println!("tile binding         {} bytes", i.tile_binding_bytes);
+                println!("adapters seen        {}", i.adapters.join("; "));
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Runs `filter` on the device chosen by `--device` (a note on stderr says which,
+/// unless `--quiet` or `--device cpu`).
+pub fn apply(ctx: &Ctx, filter: &Filter, vol: &AnyVolume) -> anyhow::Result<AnyVolume> {
+    if ctx.device == DeviceArg::Cpu {
+        return Ok(filter.apply(vol, &ctx.exec)?);
+    }
+    let (backend, note) = medvox::gpu::select(ctx.device.into(), filter, vol, &ctx.exec)?;
+    if !ctx.quiet {
+        eprintln!("medvox: note: {}: {note}", filter.name());
+    }
+    Ok(backend.apply(filter, vol)?)
+}
+
+#[derive(Debug, Serialize)]
+struct GpuReport {
+    op: String,
+    params: serde_json::Value,
+    input: String,
+    device: String,
+    adapter: String,
+    backend: String,
+    /// Kernel time (= kernel_seconds), for tools that read `seconds`.
+    seconds: f64,
+    kernel_seconds: f64,
+    end_to_end_seconds: f64,
+    kernel_times: Vec<f64>,
+    end_to_end_times: Vec<f64>,
+    kernel_timer: String,
+    tiles: usize,
+    voxels: usize,
+    bytes_per_voxel: u64,
+    voxels_per_second: f64,
+    /// bytes_per_voxel × voxels / kernel_seconds.
+    gb_per_second: f64,
+    /// Input bytes (host pixel type) / end_to_end_seconds.
+    end_to_end_gb_per_second: f64,
+}
+
+/// `medvox bench FILTER --device gpu|auto`: kernel and end-to-end times.
+pub fn bench(
+    ctx: &Ctx,
+    filter: &Filter,
+    vol: &AnyVolume,
+    input: &std::path::Path,
+    repeat: usize,
+    json: bool,
+) -> anyhow::Result<()> {
+    let (_, note) = medvox::gpu::select(ctx.device.into(), filter, vol, &ctx.exec)?;
+    anyhow::ensure!(
+        note.starts_with("device: gpu"),
+        "{}: {note}",
+        filter.name()
+    );
+    let gpu = GpuBackend::new()?;
+    let t = gpu.time(filter, vol, repeat)?;
+    let info = gpu.context().info();
+    let r = GpuReport {
+        op: filter.name().into(),
+        params: serde_json::to_value(filter)?,
+        input: input.display().to_string(),
+        device: "gpu".into(),
+        adapter: info.name.clone(),
+        backend: info.backend.clone(),
+        seconds: t.kernel_seconds,
+        kernel_seconds: t.kernel_seconds,
+        end_to_end_seconds: t.end_to_end_seconds,
+        kernel_times: t.kernel_times,
+        end_to_end_times: t.end_to_end_times,
+        kernel_timer: t.kernel_timer.into(),
+        tiles: t.tiles,
+        voxels: vol.len(),
+        bytes_per_voxel: t.bytes_per_voxel,
+        voxels_per_second: vol.len() as f64 / t.kernel_seconds,
+        gb_per_second: (t.bytes_per_voxel * vol.len() as u64) as f64 / t.kernel_seconds / 1e9,
+        end_to_end_gb_per_second: vol.nbytes() as f64 / t.end_to_end_seconds / 1e9,
+    };
+    if json {
+        println!("{}", serde_json::to_string(&r)?);
+    } else {
+        println!(
+            "{} {} on {}: kernel {:.5} s, end-to-end {:.5} s (median of {}; {:.1} GB/s kernel, {} tile(s))",
+            r.op, r.input, r.adapter, r.kernel_seconds, r.end_to_end_seconds, repeat, r.gb_per_second, r.tiles
+        );
+    }
+    Ok(())
+}
