@@ -212,29 +212,24 @@ pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
 }
 
 pub(crate) fn get_str(obj: &InMemDicomObject, tag: Tag) -> Option<String> {
-    let e = obj.element_opt(tag).ok().flatten()?;
+    let e = obj.get(tag)?;
     let s = e.to_str().ok()?;
     let s = s.trim_matches(|c: char| c.is_whitespace() || c == '\0');
     (!s.is_empty()).then(|| s.to_string())
 }
 
 pub(crate) fn get_f64s(obj: &InMemDicomObject, tag: Tag) -> Option<Vec<f64>> {
-    let v = obj
-        .element_opt(tag)
-        .ok()
-        .flatten()?
-        .to_multi_float64()
-        .ok()?;
+    let v = obj.get(tag)?.to_multi_float64().ok()?;
     (!v.is_empty() && v.iter().all(|x| x.is_finite())).then_some(v)
 }
 
 pub(crate) fn get_int(obj: &InMemDicomObject, tag: Tag) -> Option<i64> {
-    obj.element_opt(tag).ok().flatten()?.to_int::<i64>().ok()
+    obj.get(tag)?.to_int::<i64>().ok()
 }
 
 /// First item of a sequence.
 pub(crate) fn item(obj: &InMemDicomObject, tag: Tag) -> Option<&InMemDicomObject> {
-    obj.element_opt(tag).ok().flatten()?.items()?.first()
+    obj.get(tag)?.items()?.first()
 }
 
 fn arr<const N: usize>(v: Option<Vec<f64>>) -> Option<[f64; N]> {
@@ -249,8 +244,7 @@ fn arr<const N: usize>(v: Option<Vec<f64>>) -> Option<[f64; N]> {
 pub fn object_info(path: &Path, obj: &DefaultDicomObject) -> Result<ObjectInfo> {
     let o: &InMemDicomObject = obj;
     let bad = |r: &str| DicomError::invalid(path, r.to_string());
-    let has_pixels = o.element_opt(tags::PIXEL_DATA).ok().flatten().is_some()
-        || get_int(o, tags::ROWS).is_some();
+    let has_pixels = o.get(tags::PIXEL_DATA).is_some() || get_int(o, tags::ROWS).is_some();
     let rows = get_int(o, tags::ROWS).unwrap_or(0);
     let cols = get_int(o, tags::COLUMNS).unwrap_or(0);
     if has_pixels && (!(1..=65535).contains(&rows) || !(1..=65535).contains(&cols)) {
@@ -307,9 +301,7 @@ pub fn object_info(path: &Path, obj: &DefaultDicomObject) -> Result<ObjectInfo> 
     let base = classic_frame(o);
     info.modality_lut = modality_lut(o);
     let per_frame = o
-        .element_opt(tags::PER_FRAME_FUNCTIONAL_GROUPS_SEQUENCE)
-        .ok()
-        .flatten()
+        .get(tags::PER_FRAME_FUNCTIONAL_GROUPS_SEQUENCE)
         .and_then(|e| e.items());
     let shared = item(o, tags::SHARED_FUNCTIONAL_GROUPS_SEQUENCE);
     if let Some(items) = per_frame.filter(|i| !i.is_empty()) {
@@ -401,17 +393,12 @@ fn modality_lut(o: &InMemDicomObject) -> Option<ModalityLut> {
         return None;
     }
     let it = item(o, tags::MODALITY_LUT_SEQUENCE)?;
-    let desc = it
-        .element_opt(tags::LUT_DESCRIPTOR)
-        .ok()
-        .flatten()?
-        .to_multi_int::<i64>()
-        .ok()?;
+    let desc = it.get(tags::LUT_DESCRIPTOR)?.to_multi_int::<i64>().ok()?;
     if desc.len() < 3 {
         return None;
     }
     let bits = desc[2] as u16;
-    let e = it.element_opt(tags::LUT_DATA).ok().flatten()?;
+    let e = it.get(tags::LUT_DATA)?;
     let data: Vec<u16> = match e.to_multi_int::<u16>() {
         Ok(v) if v.len() > 1 => v,
         _ => {
@@ -508,24 +495,14 @@ fn functional_frame(
 }
 
 fn mosaic(o: &InMemDicomObject, info: &ObjectInfo) -> Option<Mosaic> {
-    let types = o
-        .element_opt(tags::IMAGE_TYPE)
-        .ok()
-        .flatten()?
-        .to_multi_str()
-        .ok()?;
+    let types = o.get(tags::IMAGE_TYPE)?.to_multi_str().ok()?;
     if !types.iter().any(|t| t.trim() == "MOSAIC") {
         return None;
     }
     let count = get_int(o, MOSAIC_COUNT)
         .or_else(|| {
             // Some files store it as raw bytes (implicit VR, unknown private tag).
-            let b = o
-                .element_opt(MOSAIC_COUNT)
-                .ok()
-                .flatten()?
-                .to_bytes()
-                .ok()?;
+            let b = o.get(MOSAIC_COUNT)?.to_bytes().ok()?;
             (b.len() >= 2).then(|| u16::from_le_bytes([b[0], b[1]]) as i64)
         })
         .filter(|c| *c >= 1)? as u32;

@@ -41,9 +41,102 @@ pub fn can_decode(uid: &str) -> bool {
 
 /// The decoded native samples of one object.
 pub struct DecodedObject<'a> {
-    data: dicom_pixeldata::DecodedPixelData<'a>,
+    data: Samples<'a>,
     /// Bytes of one stored frame.
     frame_bytes: usize,
+}
+
+enum Samples<'a> {
+    Decoded(dicom_pixeldata::DecodedPixelData<'a>),
+    Raw(&'a [u8]),
+}
+
+/// Native little-endian transfer syntaxes (implicit and explicit VR).
+const NATIVE_LE: [&str; 2] = ["1.2.840.10008.1.2", "1.2.840.10008.1.2.1"];
+
+/// Bytes of one stored frame (the whole mosaic for a mosaic).
+fn frame_bytes(info: &ObjectInfo) -> usize {
+    let bytes_per_sample = if info.bits_allocated == 1 {
+        1
+    } else {
+        info.bits_allocated as usize / 8
+    };
+    let (rows, cols) = match info.mosaic {
+        Some(m) => (info.rows * m.grid, info.cols * m.grid),
+        None => (info.rows, info.cols),
+    };
+    rows as usize * cols as usize * bytes_per_sample
+}
+
+/// Fast path for uncompressed little-endian objects: when the file ends with the
+/// Pixel Data element holding exactly the expected bytes (the usual layout,
+/// checked on the element's tag, VR and length), its value is read straight into
+/// `buf` (one open, no parsing, no intermediate copy). Returns `false` when the
+/// layout differs (the caller then decodes through dicom-rs).
+pub fn read_native(info: &ObjectInfo, buf: &mut Vec<u8>) -> Result<bool> {
+    if !NATIVE_LE.contains(&info.transfer_syntax.as_str())
+        || info.samples != 1
+        || ![8, 16, 32].contains(&info.bits_allocated)
+        || !cfg!(unix)
+    {
+        return Ok(false);
+    }
+    let io = |source| DicomError::Io {
+        path: info.path.clone(),
+        source,
+    };
+    let n = frame_bytes(info) * info.stored_frames as usize;
+    let f = std::fs::File::open(&info.path).map_err(io)?;
+    let len = f.metadata().map_err(io)?.len() as usize;
+    let explicit = info.transfer_syntax == NATIVE_LE[1];
+    let head = if explicit { 12 } else { 8 };
+    for value_len in [n, n + 1] {
+        let Some(at) = len.checked_sub(value_len + head) else {
+            continue;
+        };
+        let mut h = [0u8; 12];
+        read_at(&f, &mut h[..head], at as u64).map_err(io)?;
+        let ok = h[..4] == [0xE0, 0x7F, 0x10, 0x00]
+            && if explicit {
+                (h[4..8] == *b"OW\0\0" || h[4..8] == *b"OB\0\0")
+                    && u32::from_le_bytes([h[8], h[9], h[10], h[11]]) as usize == value_len
+            } else {
+                u32::from_le_bytes([h[4], h[5], h[6], h[7]]) as usize == value_len
+            };
+        if ok {
+            buf.resize(n, 0);
+            read_at(&f, &mut buf[..n], (at + head) as u64).map_err(io)?;
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+#[cfg(unix)]
+fn read_at(f: &std::fs::File, buf: &mut [u8], at: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(f, buf, at)
+}
+
+#[cfg(not(unix))]
+fn read_at(_: &std::fs::File, _: &mut [u8], _: u64) -> std::io::Result<()> {
+    Err(std::io::ErrorKind::Unsupported.into())
+}
+
+impl<'a> DecodedObject<'a> {
+    /// Samples read by [`read_native`].
+    pub fn from_raw(info: &ObjectInfo, bytes: &'a [u8]) -> Self {
+        DecodedObject {
+            data: Samples::Raw(bytes),
+            frame_bytes: frame_bytes(info),
+        }
+    }
+
+    fn bytes(&self) -> &[u8] {
+        match &self.data {
+            Samples::Decoded(d) => d.data(),
+            Samples::Raw(b) => b,
+        }
+    }
 }
 
 /// Decodes the pixel data of `obj` (all frames).
@@ -76,16 +169,11 @@ pub fn decode<'a>(obj: &'a DefaultDicomObject, info: &ObjectInfo) -> Result<Deco
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| obj.decode_pixel_data()))
             .map_err(|_| decode_err("decoder panicked on corrupt data".into()))?
             .map_err(|e| decode_err(crate::file::error_chain(&e)))?;
-    let bytes_per_sample = if info.bits_allocated == 1 {
-        1
-    } else {
-        info.bits_allocated as usize / 8
-    };
     let (rows, cols) = match info.mosaic {
         Some(m) => (info.rows * m.grid, info.cols * m.grid),
         None => (info.rows, info.cols),
     };
-    let frame_bytes = rows as usize * cols as usize * bytes_per_sample;
+    let frame_bytes = frame_bytes(info);
     let need = frame_bytes * info.stored_frames as usize;
     let n = decoded.data().len();
     if n < need {
@@ -95,7 +183,7 @@ pub fn decode<'a>(obj: &'a DefaultDicomObject, info: &ObjectInfo) -> Result<Deco
         )));
     }
     Ok(DecodedObject {
-        data: decoded,
+        data: Samples::Decoded(decoded),
         frame_bytes,
     })
 }
@@ -174,24 +262,115 @@ impl DecodedObject<'_> {
             }
             None => (frame.index as usize * self.frame_bytes, cols, 0),
         };
+        let data = self.bytes();
         for (r, orow) in out.chunks_exact_mut(cols).enumerate() {
             let start = base + (tile_off + r * stride) * bps;
-            let src = &self.data.data()[start..start + cols * bps];
-            match bps {
-                1 => orow
-                    .iter_mut()
-                    .zip(src)
-                    .for_each(|(o, &b)| *o = m.map(b as u32)),
-                2 => orow
-                    .iter_mut()
-                    .zip(src.chunks_exact(2))
-                    .for_each(|(o, b)| *o = m.map(u16::from_le_bytes([b[0], b[1]]) as u32)),
-                _ => orow
-                    .iter_mut()
-                    .zip(src.chunks_exact(4))
-                    .for_each(|(o, b)| *o = m.map(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))),
+            map_row(&m, &data[start..start + cols * bps], bps, orow);
+        }
+    }
+}
+
+/// An integer output type of the fast path.
+trait IntOut: Copy + bytemuck::Pod {
+    const LO: i64;
+    const HI: i64;
+    fn from_i64(v: i64) -> Self;
+}
+
+macro_rules! int_out {
+    ($($t:ty),*) => {$(
+        impl IntOut for $t {
+            const LO: i64 = <$t>::MIN as i64;
+            const HI: i64 = <$t>::MAX as i64;
+            #[inline(always)]
+            fn from_i64(v: i64) -> Self {
+                v.clamp(Self::LO, Self::HI) as $t
             }
         }
+    )*};
+}
+int_out!(u8, i8, u16, i16, u32, i32);
+
+/// Maps one row of raw samples into `out` (same value rules for every path).
+fn map_row<T: Pixel>(m: &Mapper, src: &[u8], bps: usize, out: &mut [T]) {
+    let integral = m.lut.is_none()
+        && m.slope.fract() == 0.0
+        && m.intercept.fract() == 0.0
+        && m.slope.abs() < 2f64.powi(20)
+        && m.intercept.abs() < 2f64.powi(40);
+    use bytemuck::cast_slice_mut as cast;
+    use medvox_core::PixelType as P;
+    if integral {
+        match T::TYPE {
+            P::U8 => return int_row::<u8>(m, src, bps, cast(out)),
+            P::I8 => return int_row::<i8>(m, src, bps, cast(out)),
+            P::U16 => return int_row::<u16>(m, src, bps, cast(out)),
+            P::I16 => return int_row::<i16>(m, src, bps, cast(out)),
+            P::U32 => return int_row::<u32>(m, src, bps, cast(out)),
+            P::I32 => return int_row::<i32>(m, src, bps, cast(out)),
+            _ => {}
+        }
+    }
+    // General path (Modality LUT, non-integer rescale, float output).
+    macro_rules! general {
+        ($n:literal, $get:expr) => {
+            out.iter_mut()
+                .zip(src.chunks_exact($n))
+                .for_each(|(o, b)| *o = m.map($get(b)))
+        };
+    }
+    match bps {
+        1 => general!(1, |b: &[u8]| b[0] as u32),
+        2 => general!(2, |b: &[u8]| u16::from_le_bytes([b[0], b[1]]) as u32),
+        _ => general!(4, |b: &[u8]| u32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+    }
+}
+
+/// Integer rescale into an integer type: exact, clamped like [`Pixel::from_f64`].
+fn int_row<O: IntOut>(m: &Mapper, src: &[u8], bps: usize, out: &mut [O]) {
+    let (slope, icpt) = (m.slope as i64, m.intercept as i64);
+    // Samples that are already the output values: copy the bytes.
+    if cfg!(target_endian = "little")
+        && slope == 1
+        && icpt == 0
+        && m.shift == 0
+        && m.bits as usize == 8 * bps
+        && std::mem::size_of::<O>() == bps
+        && (O::LO < 0) == m.signed
+    {
+        bytemuck::cast_slice_mut::<O, u8>(out).copy_from_slice(src);
+        return;
+    }
+    let (shift, mask) = (m.shift, m.mask);
+    let up = 32 - m.bits as u32;
+    macro_rules! run {
+        ($n:literal, $get:expr, $signed:literal) => {
+            out.iter_mut().zip(src.chunks_exact($n)).for_each(|(o, b)| {
+                let v = ($get(b) >> shift) & mask;
+                let s = if $signed {
+                    (((v << up) as i32) >> up) as i64
+                } else {
+                    v as i64
+                };
+                *o = O::from_i64(s * slope + icpt);
+            })
+        };
+    }
+    match (bps, m.signed) {
+        (1, false) => run!(1, |b: &[u8]| b[0] as u32, false),
+        (1, true) => run!(1, |b: &[u8]| b[0] as u32, true),
+        (2, false) => run!(2, |b: &[u8]| u16::from_le_bytes([b[0], b[1]]) as u32, false),
+        (2, true) => run!(2, |b: &[u8]| u16::from_le_bytes([b[0], b[1]]) as u32, true),
+        (_, false) => run!(
+            4,
+            |b: &[u8]| u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+            false
+        ),
+        (_, true) => run!(
+            4,
+            |b: &[u8]| u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+            true
+        ),
     }
 }
 

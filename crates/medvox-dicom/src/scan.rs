@@ -139,9 +139,7 @@ pub(crate) fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
 fn dicomdir_files(path: &Path, obj: &dicom_object::DefaultDicomObject) -> Vec<PathBuf> {
     let base = path.parent().unwrap_or(Path::new("."));
     let Some(items) = obj
-        .element_opt(tags::DIRECTORY_RECORD_SEQUENCE)
-        .ok()
-        .flatten()
+        .get(tags::DIRECTORY_RECORD_SEQUENCE)
         .and_then(|e| e.items())
     else {
         return Vec::new();
@@ -149,12 +147,7 @@ fn dicomdir_files(path: &Path, obj: &dicom_object::DefaultDicomObject) -> Vec<Pa
     let mut files: Vec<PathBuf> = items
         .iter()
         .filter_map(|it| {
-            let parts = it
-                .element_opt(Tag(0x0004, 0x1500))
-                .ok()
-                .flatten()?
-                .to_multi_str()
-                .ok()?;
+            let parts = it.get(Tag(0x0004, 0x1500))?.to_multi_str().ok()?;
             let mut p = base.to_path_buf();
             for c in parts.iter() {
                 let c = c.trim();

@@ -103,11 +103,23 @@ impl Series {
             .filter(|(_, outs)| !outs.is_empty())
             .try_for_each(|(o, outs)| -> Result<()> {
                 let info = &self.objects[o];
-                let obj = crate::file::open(&info.path, false)?;
-                let dec = pixel::decode(&obj, info)?;
+                // Uncompressed files: pixel bytes read straight into a per-thread buffer.
+                thread_local! {
+                    static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+                }
+                let mut buf = BUF.with(|b| b.take());
+                let obj;
+                let dec = if pixel::read_native(info, &mut buf)? {
+                    pixel::DecodedObject::from_raw(info, &buf)
+                } else {
+                    obj = crate::file::open(&info.path, false)?;
+                    pixel::decode(&obj, info)?
+                };
                 for (f, out) in outs {
                     dec.frame_into(info, &info.frames[f], out);
                 }
+                drop(dec);
+                BUF.with(|b| b.replace(buf));
                 Ok(())
             })?;
         bufs.into_iter()
