@@ -222,6 +222,9 @@ enum Cdf {
         xp: Vec<f64>,
         fp: Vec<f64>,
         slopes: Vec<f64>,
+        /// `(n − 1) / (xp[n−1] − xp[0])`: a first guess of the sample index (the
+        /// centres are nearly evenly spaced), corrected against `xp` exactly.
+        inv: f64,
     },
     /// Integer input, dense: `fp[x − min]`.
     Dense { min: i64, fp: Vec<f64> },
@@ -234,13 +237,26 @@ impl Cdf {
     #[inline]
     fn eval(&self, x: f64) -> f64 {
         match self {
-            Cdf::Interp { xp, fp, slopes } => {
+            Cdf::Interp {
+                xp,
+                fp,
+                slopes,
+                inv,
+            } => {
                 if x.is_nan() {
                     return x;
                 }
                 let n = xp.len();
-                // j = index of the last sample <= x (-1: none).
-                let j = xp.partition_point(|&p| p <= x) as isize - 1;
+                // j = index of the last sample <= x (-1: none), the binary search's
+                // answer found from a guess by a step or two.
+                // (Truncation, not floor: the loops correct either way.)
+                let mut j = (((x - xp[0]) * inv) as isize).clamp(-1, n as isize - 1);
+                while j >= 0 && xp[j as usize] > x {
+                    j -= 1;
+                }
+                while j + 1 < n as isize && xp[(j + 1) as usize] <= x {
+                    j += 1;
+                }
                 if j < 0 {
                     fp[0]
                 } else if j as usize >= n - 1 {
@@ -324,7 +340,16 @@ fn build_cdf<T: Pixel, M: Pixel>(
         let slopes = (0..bins.saturating_sub(1))
             .map(|i| (fp[i + 1] - fp[i]) / (xp[i + 1] - xp[i]))
             .collect();
-        return Ok(Cdf::Interp { xp, fp, slopes });
+        let inv = match xp.len() {
+            1 => 0.0,
+            n => (n - 1) as f64 / (xp[n - 1] - xp[0]),
+        };
+        return Ok(Cdf::Interp {
+            xp,
+            fp,
+            slopes,
+            inv,
+        });
     }
     let (min, max) = (min as i64, max as i64);
     let range = max - min + 1;

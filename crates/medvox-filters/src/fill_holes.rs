@@ -18,12 +18,14 @@
 //!   `foreground`), so results are exact. NaN never panics (grey: NaN orders above
 //!   +∞).
 //! * **Algorithm**: a whole-volume flood from the border (no halo-block form exists:
-//!   one voxel's result can depend on any other). Binary: depth-first flood of the
-//!   background from the border voxels, O(N). Grey: priority flood from the border
+//!   one voxel's result can depend on any other). Binary: the background as runs
+//!   along x (found row by row in parallel), runs joined by union-find where they
+//!   overlap a run of the previous row or plane, components touching the border
+//!   kept, the other runs filled in parallel; O(N) scans plus O(runs) merging. Grey: priority flood from the border
 //!   (Soille's reconstruction with a hierarchical queue over the ranks of the distinct
 //!   values, which a parallel sort computes), O(N) after the O(N log N) ranking. The
-//!   floods are sequential; the other passes run in parallel. Results do not depend
-//!   on the thread count.
+//!   merging and the grey flood are sequential; the other passes run in parallel.
+//!   Results do not depend on the thread count.
 //!
 //! ```
 //! use medvox_core::{Executor, Geometry, Volume};
@@ -96,19 +98,115 @@ pub fn fill_holes<T: FilterPixel>(
         return grey_fill(vol, exec);
     }
     let fg = T::from_f64(params.foreground);
-    let outside = exec.install(|| border_connected(vol.size(), vol.as_slice(), |v| v != fg));
     let mut out = vol.clone();
-    exec.install(|| {
-        out.as_slice_mut()
-            .par_iter_mut()
-            .zip(outside.par_iter())
-            .for_each(|(o, &keep)| {
-                if keep == 0 {
-                    *o = fg;
-                }
-            })
-    });
+    exec.install(|| fill_enclosed(vol.size(), out.as_slice_mut(), fg));
     Ok(out)
+}
+
+/// A run of background voxels `x0..x1` of one row.
+#[derive(Clone, Copy)]
+struct Run {
+    x0: u32,
+    x1: u32,
+}
+
+/// Sets every voxel `≠ fg` that is not face-connected through such voxels to the
+/// border to `fg`, on runs along x (see the module docs).
+fn fill_enclosed<T: Pixel>(s: [usize; 3], data: &mut [T], fg: T) {
+    let [nx, ny, nz] = s;
+    if nx < 3 || ny < 3 || nz < 3 {
+        return; // every voxel is on the border
+    }
+    // Runs of each plane in row order, and each row's run count.
+    let planes: Vec<(Vec<Run>, Vec<u32>)> = data
+        .par_chunks(nx * ny)
+        .map(|plane| {
+            let (mut runs, mut counts) = (Vec::new(), Vec::with_capacity(ny));
+            for row in plane.chunks_exact(nx) {
+                let before = runs.len();
+                let mut x = 0;
+                while x < nx {
+                    match row[x..].iter().position(|&v| v != fg) {
+                        None => break,
+                        Some(p) => x += p,
+                    }
+                    let end = row[x..].iter().position(|&v| v == fg).map_or(nx, |p| x + p);
+                    runs.push(Run {
+                        x0: x as u32,
+                        x1: end as u32,
+                    });
+                    x = end;
+                }
+                counts.push((runs.len() - before) as u32);
+            }
+            (runs, counts)
+        })
+        .collect();
+    // Row r = z·ny + y holds runs start[r]..start[r + 1].
+    let mut start = Vec::with_capacity(ny * nz + 1);
+    start.push(0usize);
+    for c in planes.iter().flat_map(|(_, c)| c) {
+        start.push(start[start.len() - 1] + *c as usize);
+    }
+    let runs: Vec<Run> = planes.into_iter().flat_map(|(r, _)| r).collect();
+    let mut parent: Vec<usize> = (0..runs.len()).collect();
+    fn find(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        i
+    }
+    // Joins the runs of rows a and b (adjacent rows or planes) that overlap in x.
+    let join = |parent: &mut [usize], a: usize, b: usize| {
+        let (mut i, mut j) = (start[a], start[b]);
+        while i < start[a + 1] && j < start[b + 1] {
+            if runs[i].x0 < runs[j].x1 && runs[j].x0 < runs[i].x1 {
+                let (ri, rj) = (find(parent, i), find(parent, j));
+                parent[ri.max(rj)] = ri.min(rj);
+            }
+            if runs[i].x1 < runs[j].x1 {
+                i += 1;
+            } else {
+                j += 1;
+            }
+        }
+    };
+    for z in 0..nz {
+        for y in 0..ny {
+            let r = z * ny + y;
+            if y > 0 {
+                join(&mut parent, r, r - 1);
+            }
+            if z > 0 {
+                join(&mut parent, r, r - ny);
+            }
+        }
+    }
+    // Components with a run on the border stay.
+    let mut border = vec![false; runs.len()];
+    for z in 0..nz {
+        for y in 0..ny {
+            let r = z * ny + y;
+            let edge_row = y == 0 || y + 1 == ny || z == 0 || z + 1 == nz;
+            for i in start[r]..start[r + 1] {
+                if edge_row || runs[i].x0 == 0 || runs[i].x1 as usize == nx {
+                    let root = find(&mut parent, i);
+                    border[root] = true;
+                }
+            }
+        }
+    }
+    let filled: Vec<bool> = (0..runs.len())
+        .map(|i| !border[find(&mut parent, i)])
+        .collect();
+    data.par_chunks_mut(nx).enumerate().for_each(|(r, row)| {
+        for i in start[r]..start[r + 1] {
+            if filled[i] {
+                row[runs[i].x0 as usize..runs[i].x1 as usize].fill(fg);
+            }
+        }
+    });
 }
 
 /// [`fill_holes`] on a volume of any pixel type (the output keeps it).
@@ -172,28 +270,6 @@ fn border_indices(s: [usize; 3]) -> impl Iterator<Item = usize> {
             xs.map(move |x| row + x)
         })
     })
-}
-
-/// 1 for every voxel with `bg(v)` connected by faces to the border, 0 elsewhere.
-fn border_connected<T: Copy>(s: [usize; 3], data: &[T], bg: impl Fn(T) -> bool) -> Vec<u8> {
-    let mut seen = vec![0u8; data.len()];
-    let mut stack: Vec<usize> = Vec::new();
-    for i in border_indices(s) {
-        if seen[i] == 0 && bg(data[i]) {
-            seen[i] = 1;
-            stack.push(i);
-        }
-    }
-    while let Some(i) = stack.pop() {
-        let (x, y, z) = coords(i, s);
-        face_neighbours(i, x, y, z, s, |j| {
-            if seen[j] == 0 && bg(data[j]) {
-                seen[j] = 1;
-                stack.push(j);
-            }
-        });
-    }
-    seen
 }
 
 /// Priority flood from the border: reconstruction by erosion of the border marker.
