@@ -9,13 +9,16 @@ use std::sync::OnceLock;
 use medvox_core::{AnyVolume, Executor, Geometry, PixelType, Volume};
 use medvox_gpu::ops::components::{components, components_host};
 use medvox_gpu::{GpuContext, GpuError, GpuVolume};
-use medvox_segment::{components_any, ComponentsParams, Connectivity, LabelOrder};
+use medvox_segment::components::components_any;
+use medvox_segment::{ComponentsParams, Connectivity, LabelOrder};
 
 fn ctx() -> &'static GpuContext {
     static C: OnceLock<GpuContext> = OnceLock::new();
     C.get_or_init(|| {
         GpuContext::new().unwrap_or_else(|e| {
-            panic!("GPU tests need an adapter: {e}. On Linux install mesa-vulkan-drivers (lavapipe).")
+            panic!(
+                "GPU tests need an adapter: {e}. On Linux install mesa-vulkan-drivers (lavapipe)."
+            )
         })
     })
 }
@@ -44,7 +47,12 @@ fn random(size: [usize; 3], p: f64, seed: u64) -> Volume<u8> {
     Volume::from_vec(size, v, geom()).unwrap()
 }
 
-fn params(c: Connectivity, order: LabelOrder, min_size: u64, keep_largest: bool) -> ComponentsParams {
+fn params(
+    c: Connectivity,
+    order: LabelOrder,
+    min_size: u64,
+    keep_largest: bool,
+) -> ComponentsParams {
     ComponentsParams {
         connectivity: c,
         order,
@@ -110,7 +118,8 @@ fn empty_and_full() {
     for s in [[9, 8, 7], [1, 1, 1]] {
         let zero = AnyVolume::from(Volume::<u8>::zeros(s, geom()).unwrap());
         check_all(&zero, "empty");
-        let one = AnyVolume::from(Volume::from_vec(s, vec![3u8; s.iter().product()], geom()).unwrap());
+        let one =
+            AnyVolume::from(Volume::from_vec(s, vec![3u8; s.iter().product()], geom()).unwrap());
         check_all(&one, "full");
     }
 }
@@ -189,7 +198,11 @@ fn comb(size: [usize; 3]) -> Volume<u8> {
         }
         for x in (0..nx).step_by(2) {
             for y in 0..ny - 1 {
-                let xx = if z % 2 == 0 { x } else { (x + (y % 2)).min(nx - 1) };
+                let xx = if z % 2 == 0 {
+                    x
+                } else {
+                    (x + (y % 2)).min(nx - 1)
+                };
                 d[(z * ny + y) * nx + xx] = 1;
             }
         }
@@ -200,13 +213,20 @@ fn comb(size: [usize; 3]) -> Volume<u8> {
 #[test]
 fn long_chains() {
     for s in [[48, 48, 48], [31, 47, 9], [64, 64, 3]] {
-        check_all(&AnyVolume::from(serpentine(s)), &format!("serpentine {s:?}"));
+        check_all(
+            &AnyVolume::from(serpentine(s)),
+            &format!("serpentine {s:?}"),
+        );
         check_all(&AnyVolume::from(spiral(s)), &format!("spiral {s:?}"));
         check_all(&AnyVolume::from(comb(s)), &format!("comb {s:?}"));
     }
     // The serpentine is one component under every connectivity.
-    let r = components_host(ctx(), &AnyVolume::from(serpentine([48, 48, 48])), &ComponentsParams::default())
-        .unwrap();
+    let r = components_host(
+        ctx(),
+        &AnyVolume::from(serpentine([48, 48, 48])),
+        &ComponentsParams::default(),
+    )
+    .unwrap();
     assert_eq!(r.sizes.len(), 1);
 }
 
@@ -225,18 +245,50 @@ fn pixel_types_nan_and_negative_zero() {
     check_all(&vf, "f32 with NaN and -0");
     // The device mask path takes the f32 values as they are (NaN foreground, -0 background).
     let g = GpuVolume::from_f32(ctx(), [7, 6, 5], &f, geom(), PixelType::F32).unwrap();
-    let cpu = components_any(&vf, &ComponentsParams::default(), &Executor::new(1).unwrap()).unwrap();
-    assert!(components(ctx(), &g, &ComponentsParams::default()).unwrap().labels == cpu.labels);
+    let cpu = components_any(
+        &vf,
+        &ComponentsParams::default(),
+        &Executor::new(1).unwrap(),
+    )
+    .unwrap();
+    assert!(
+        components(ctx(), &g, &ComponentsParams::default())
+            .unwrap()
+            .labels
+            == cpu.labels
+    );
     // f64 and large u32 values cannot be uploaded as f32 volumes, but the host entry masks them.
     let d: Vec<f64> = f.iter().map(|&x| f64::from(x)).collect();
-    check_all(&AnyVolume::from(Volume::from_vec([7, 6, 5], d, geom()).unwrap()), "f64");
-    let u: Vec<u32> = (0..n as u32).map(|i| if i % 3 == 0 { 0 } else { u32::MAX - i }).collect();
-    check_all(&AnyVolume::from(Volume::from_vec([7, 6, 5], u, geom()).unwrap()), "u32");
-    let s: Vec<i16> = random([7, 6, 5], 0.5, 9).as_slice().iter().map(|&x| -(i16::from(x)) * 1000).collect();
+    check_all(
+        &AnyVolume::from(Volume::from_vec([7, 6, 5], d, geom()).unwrap()),
+        "f64",
+    );
+    let u: Vec<u32> = (0..n as u32)
+        .map(|i| if i % 3 == 0 { 0 } else { u32::MAX - i })
+        .collect();
+    check_all(
+        &AnyVolume::from(Volume::from_vec([7, 6, 5], u, geom()).unwrap()),
+        "u32",
+    );
+    let s: Vec<i16> = random([7, 6, 5], 0.5, 9)
+        .as_slice()
+        .iter()
+        .map(|&x| -(i16::from(x)) * 1000)
+        .collect();
     let vs = AnyVolume::from(Volume::from_vec([7, 6, 5], s, geom()).unwrap());
     let up = GpuVolume::upload(ctx(), &vs).unwrap();
-    let cpu = components_any(&vs, &ComponentsParams::default(), &Executor::new(1).unwrap()).unwrap();
-    assert!(components(ctx(), &up, &ComponentsParams::default()).unwrap().labels == cpu.labels);
+    let cpu = components_any(
+        &vs,
+        &ComponentsParams::default(),
+        &Executor::new(1).unwrap(),
+    )
+    .unwrap();
+    assert!(
+        components(ctx(), &up, &ComponentsParams::default())
+            .unwrap()
+            .labels
+            == cpu.labels
+    );
 }
 
 #[test]

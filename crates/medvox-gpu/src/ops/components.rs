@@ -84,7 +84,7 @@ pub fn components(
 }
 
 /// Connected components of a host volume of any pixel type (its non-zero voxels,
-/// as [`medvox_segment::components_any`]); uploads a 0/1 f32 mask.
+/// as [`medvox_segment::components::components_any`]); uploads a 0/1 f32 mask.
 pub fn components_host(
     ctx: &GpuContext,
     vol: &AnyVolume,
@@ -92,7 +92,10 @@ pub fn components_host(
 ) -> Result<Labelling> {
     fn mask<T: Pixel>(v: &Volume<T>) -> Vec<f32> {
         let zero = T::default();
-        v.as_slice().iter().map(|&x| f32::from(u8::from(x != zero))).collect()
+        v.as_slice()
+            .iter()
+            .map(|&x| f32::from(u8::from(x != zero)))
+            .collect()
     }
     let m = medvox_core::with_volume!(vol, v => mask(v));
     let g = GpuVolume::from_f32(ctx, vol.size(), &m, *vol.geometry(), PixelType::U8)?;
@@ -135,7 +138,8 @@ fn number(
     if params.keep_largest {
         keep.truncate(1);
     }
-    let identity = keep.len() == count.len() && keep.iter().enumerate().all(|(k, &l)| k as u32 == l);
+    let identity =
+        keep.len() == count.len() && keep.iter().enumerate().all(|(k, &l)| k as u32 == l);
     if !identity {
         let mut fin = vec![0u32; count.len() + 1];
         for (k, &l) in keep.iter().enumerate() {
