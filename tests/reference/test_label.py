@@ -1,7 +1,8 @@
 """Label statistics, overlap metrics and Canny against SimpleITK, scipy and scikit-image.
 
 * `medvox label stats` vs SimpleITK LabelShapeStatistics (voxels, physical size,
-  centroid, bounding box) and LabelIntensityStatistics (mean, sample std, min,
+  centroid, bounding box; the box's corners in mm = TransformIndexToPhysicalPoint of
+  start and start + size - 1, to 1e-9 relative / 1e-6 mm) and LabelIntensityStatistics (mean, sample std, min,
   max, sum) to 1e-9 relative; the median exactly vs numpy (SimpleITK's median
   comes from a 128-bin histogram: checked to within one bin width).
 * `medvox label compare` vs SimpleITK LabelOverlapMeasures (dice, jaccard,
@@ -68,6 +69,12 @@ def check_stats(got, lab_img, int_img=None):
         d = lab_img.GetDimension()
         assert s["bbox_min"][:d] == list(bb[:d])
         assert [s["bbox_max"][a] - s["bbox_min"][a] + 1 for a in range(d)] == list(bb[d:])
+        lo = list(bb[:d])
+        hi = [bb[a] + bb[d + a] - 1 for a in range(d)]
+        np.testing.assert_allclose(s["bbox_min_mm"][:d], lab_img.TransformIndexToPhysicalPoint(lo),
+                                   rtol=1e-9, atol=1e-6)
+        np.testing.assert_allclose(s["bbox_max_mm"][:d], lab_img.TransformIndexToPhysicalPoint(hi),
+                                   rtol=1e-9, atol=1e-6)
         if int_img is None:
             assert "mean" not in s
             continue
@@ -109,6 +116,9 @@ def test_stats_shape_only_and_csv():
     assert len(csv) == len(got) + 1
     row = dict(zip(head, csv[5].split(",")))
     assert int(row["label"]) == got[4]["label"] and int(row["voxels"]) == got[4]["voxels"]
+    for end in ("min", "max"):
+        np.testing.assert_allclose([float(row[f"bbox_{end}_{a}_mm"]) for a in "xyz"],
+                                   got[4][f"bbox_{end}_mm"], atol=1e-6)
 
 
 def synthetic_pair(tmp_path, dtype=np.int16, image_dtype=np.float32):

@@ -146,6 +146,12 @@ fn format_stats(stats: &[LabelStats], csv: bool, intensity: bool) -> String {
         "bbox_max_x",
         "bbox_max_y",
         "bbox_max_z",
+        "bbox_min_x_mm",
+        "bbox_min_y_mm",
+        "bbox_min_z_mm",
+        "bbox_max_x_mm",
+        "bbox_max_y_mm",
+        "bbox_max_z_mm",
     ];
     if intensity {
         head.extend(["mean", "std", "min", "max", "median", "sum"]);
@@ -157,6 +163,12 @@ fn format_stats(stats: &[LabelStats], csv: bool, intensity: bool) -> String {
         row.push(format!("{}", s.volume_mm3));
         row.extend(s.centroid_mm.iter().map(|c| format!("{c:.6}")));
         row.extend(s.bbox_min.iter().chain(&s.bbox_max).map(|i| i.to_string()));
+        row.extend(
+            s.bbox_min_mm
+                .iter()
+                .chain(&s.bbox_max_mm)
+                .map(|c| format!("{c:.6}")),
+        );
         if let Some(i) = &s.intensity {
             row.extend([i.mean, i.std, i.min, i.max, i.median, i.sum].map(|v| format!("{v}")));
         }

@@ -8,7 +8,11 @@
 //!   `volume_mm3` = voxels × sx·sy·sz (`GetPhysicalSize`); `centroid_mm` = the
 //!   physical point (LPS, through origin, spacing and direction) of the mean voxel
 //!   index (`GetCentroid`); `bbox_min`/`bbox_max` = inclusive index bounds `[x, y, z]`
-//!   (`GetBoundingBox` gives start and size = max − min + 1).
+//!   (`GetBoundingBox` gives start and size = max − min + 1);
+//!   `bbox_min_mm`/`bbox_max_mm` = the physical points (mm, LPS) of those two
+//!   corner voxel centres (`TransformIndexToPhysicalPoint` of start and
+//!   start + size − 1; with a rotated direction they are corners, not
+//!   per-axis minima).
 //! * **Intensity** (SimpleITK `LabelIntensityStatisticsImageFilter`): `mean`,
 //!   `std` = the **sample** standard deviation (N − 1 in the denominator, as
 //!   SimpleITK; 0 for a one-voxel label), `min`, `max`, `sum`, and `median` =
@@ -53,6 +57,10 @@ pub struct LabelStats {
     pub bbox_min: [usize; 3],
     /// Largest voxel index `[x, y, z]` of the label (inclusive).
     pub bbox_max: [usize; 3],
+    /// Physical point (mm, LPS) of the voxel centre at `bbox_min`.
+    pub bbox_min_mm: [f64; 3],
+    /// Physical point (mm, LPS) of the voxel centre at `bbox_max`.
+    pub bbox_max_mm: [f64; 3],
     /// Image statistics inside the label (with an image only).
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub intensity: Option<IntensityStats>,
@@ -357,6 +365,8 @@ fn stats_impl<L: Pixel, T: Pixel>(
                 centroid_index: ci,
                 bbox_min: a.min,
                 bbox_max: a.max,
+                bbox_min_mm: g.index_to_physical(a.min.map(|i| i as f64)),
+                bbox_max_mm: g.index_to_physical(a.max.map(|i| i as f64)),
                 intensity: medians.as_ref().map(|m| IntensityStats {
                     mean: a.mean,
                     std: if a.n > 1 {
