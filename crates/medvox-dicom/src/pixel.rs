@@ -74,17 +74,67 @@ fn frame_bytes(info: &ObjectInfo) -> usize {
 /// `buf` (one open, no parsing, no intermediate copy). Returns `false` when the
 /// layout differs (the caller then decodes through dicom-rs).
 pub fn read_native(info: &ObjectInfo, buf: &mut Vec<u8>) -> Result<bool> {
+    let Some((f, at, n)) = native_location(info)? else {
+        return Ok(false);
+    };
+    buf.resize(n, 0);
+    read_at(&f, &mut buf[..n], at).map_err(|e| io_error(info, e))?;
+    Ok(true)
+}
+
+/// Like [`read_native`], straight into the output slice when the object holds one
+/// frame whose stored samples are already the output values (no rescale, all bits
+/// used, same type): no buffer, no copy.
+pub fn read_native_into<T: Pixel>(
+    info: &ObjectInfo,
+    frame: &FrameInfo,
+    out: &mut [T],
+) -> Result<bool> {
+    let m = mapper(info, frame);
+    let identity = cfg!(target_endian = "little")
+        && info.stored_frames == 1
+        && info.mosaic.is_none()
+        && m.lut.is_none()
+        && m.slope == 1.0
+        && m.intercept == 0.0
+        && m.shift == 0
+        && m.bits == info.bits_allocated
+        && T::TYPE.size() * 8 == info.bits_allocated as usize
+        && !T::TYPE.is_float()
+        && T::TYPE.is_signed() == m.signed
+        && out.len() == info.rows as usize * info.cols as usize;
+    if !identity {
+        return Ok(false);
+    }
+    let Some((f, at, n)) = native_location(info)? else {
+        return Ok(false);
+    };
+    let bytes: &mut [u8] = bytemuck::cast_slice_mut(out);
+    if bytes.len() != n {
+        return Ok(false);
+    }
+    read_at(&f, bytes, at).map_err(|e| io_error(info, e))?;
+    Ok(true)
+}
+
+fn io_error(info: &ObjectInfo, source: std::io::Error) -> DicomError {
+    DicomError::Io {
+        path: info.path.clone(),
+        source,
+    }
+}
+
+/// The open file, offset and length of the pixel bytes of an uncompressed
+/// little-endian object whose file ends with its Pixel Data element.
+fn native_location(info: &ObjectInfo) -> Result<Option<(std::fs::File, u64, usize)>> {
     if !NATIVE_LE.contains(&info.transfer_syntax.as_str())
         || info.samples != 1
         || ![8, 16, 32].contains(&info.bits_allocated)
         || !cfg!(unix)
     {
-        return Ok(false);
+        return Ok(None);
     }
-    let io = |source| DicomError::Io {
-        path: info.path.clone(),
-        source,
-    };
+    let io = |e| io_error(info, e);
     let n = frame_bytes(info) * info.stored_frames as usize;
     let f = std::fs::File::open(&info.path).map_err(io)?;
     let len = f.metadata().map_err(io)?.len() as usize;
@@ -104,12 +154,10 @@ pub fn read_native(info: &ObjectInfo, buf: &mut Vec<u8>) -> Result<bool> {
                 u32::from_le_bytes([h[4], h[5], h[6], h[7]]) as usize == value_len
             };
         if ok {
-            buf.resize(n, 0);
-            read_at(&f, &mut buf[..n], (at + head) as u64).map_err(io)?;
-            return Ok(true);
+            return Ok(Some((f, (at + head) as u64, n)));
         }
     }
-    Ok(false)
+    Ok(None)
 }
 
 #[cfg(unix)]

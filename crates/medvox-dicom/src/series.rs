@@ -101,8 +101,14 @@ impl Series {
             .into_par_iter()
             .enumerate()
             .filter(|(_, outs)| !outs.is_empty())
-            .try_for_each(|(o, outs)| -> Result<()> {
+            .try_for_each(|(o, mut outs)| -> Result<()> {
                 let info = &self.objects[o];
+                // One uncompressed frame already in the output type: read into place.
+                if let [(f, out)] = &mut outs[..] {
+                    if pixel::read_native_into(info, &info.frames[*f], out)? {
+                        return Ok(());
+                    }
+                }
                 // Uncompressed files: pixel bytes read straight into a per-thread buffer.
                 thread_local! {
                     static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
