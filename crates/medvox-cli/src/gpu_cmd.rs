@@ -130,11 +130,7 @@ pub fn bench(
     json: bool,
 ) -> anyhow::Result<()> {
     let (_, note) = medvox::gpu::select(ctx.device.into(), filter, vol, &ctx.exec)?;
-    anyhow::ensure!(
-        note.starts_with("device: gpu"),
-        "{}: {note}",
-        filter.name()
-    );
+    anyhow::ensure!(note.starts_with("device: gpu"), "{}: {note}", filter.name());
     let gpu = GpuBackend::new()?;
     let t = gpu.time(filter, vol, repeat)?;
     let info = gpu.context().info();

@@ -107,7 +107,8 @@ pub struct GpuBackend {
 /// Kernel and end-to-end times of one op (see [`GpuBackend::time`]).
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct GpuTiming {
-    /// Median seconds of the op on resident data (submit until the device is idle).
+    /// Median seconds of the op on resident data (GPU timestamps when the adapter
+    /// has them, else submit until the device is idle; NaN when the volume needs tiles).
     pub kernel_seconds: f64,
     /// Median seconds of upload + op + download.
     pub end_to_end_seconds: f64,
@@ -122,6 +123,11 @@ pub struct GpuTiming {
     /// Tiles per run (1 when the volume fits one binding).
     pub tiles: usize,
 }
+
+/// Kernel time from GPU timestamps: start of the first pass to end of the last.
+const TIMESTAMPS: &str = "gpu timestamps (first pass start to last pass end), data resident";
+/// Kernel time by the host clock.
+const WALL: &str = "wall clock of submit + wait, data resident";
 
 fn median(v: &[f64]) -> f64 {
     let mut s = v.to_vec();
@@ -362,23 +368,32 @@ impl GpuBackend {
             e2e.push(t.elapsed().as_secs_f64());
         }
         let mut kernel = Vec::with_capacity(repeat);
+        let mut timer = WALL;
         if tiles == 1 {
             let v = GpuVolume::upload(ctx, vol)?;
             ctx.wait()?;
             for _ in 0..repeat {
+                let timed = ctx.start_timer();
                 let t = Instant::now();
                 let out = self.run(filter, &v)?;
                 ctx.wait()?;
-                kernel.push(t.elapsed().as_secs_f64());
+                let wall = t.elapsed().as_secs_f64();
+                let gpu = if timed { ctx.stop_timer()? } else { None };
+                timer = if gpu.is_some() { TIMESTAMPS } else { WALL };
+                kernel.push(gpu.unwrap_or(wall));
                 drop(out);
             }
         }
         Ok(GpuTiming {
-            kernel_seconds: if kernel.is_empty() { f64::NAN } else { median(&kernel) },
+            kernel_seconds: if kernel.is_empty() {
+                f64::NAN
+            } else {
+                median(&kernel)
+            },
             end_to_end_seconds: median(&e2e),
             kernel_times: kernel,
             end_to_end_times: e2e,
-            kernel_timer: "wall clock of submit + wait, data resident",
+            kernel_timer: timer,
             bytes_per_voxel: Self::bytes_per_voxel(filter, vol.geometry()),
             tiles,
         })
@@ -390,7 +405,9 @@ fn host_range(v: &[f32]) -> Option<(f64, f64)> {
     let (lo, hi) = v
         .iter()
         .filter(|x| !x.is_nan())
-        .fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), &x| (l.min(x), h.max(x)));
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), &x| {
+            (l.min(x), h.max(x))
+        });
     (lo <= hi).then_some((f64::from(lo), f64::from(hi)))
 }
 

@@ -77,11 +77,20 @@ pub struct GpuContext {
     pipeline_layout: wgpu::PipelineLayout,
     pipelines: Mutex<HashMap<(&'static str, &'static str), Arc<wgpu::ComputePipeline>>>,
     dummy: wgpu::Buffer,
+    timer: Mutex<Option<Timer>>,
+}
+
+/// GPU timestamps around the passes recorded while a timer runs.
+struct Timer {
+    set: wgpu::QuerySet,
+    started: bool,
 }
 
 impl std::fmt::Debug for GpuContext {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GpuContext").field("info", &self.info).finish()
+        f.debug_struct("GpuContext")
+            .field("info", &self.info)
+            .finish()
     }
 }
 
@@ -123,11 +132,7 @@ impl GpuContext {
         let mut cands: Vec<wgpu::Adapter> = adapters
             .into_iter()
             .filter(|a| match name {
-                Some(n) => a
-                    .get_info()
-                    .name
-                    .to_lowercase()
-                    .contains(&n.to_lowercase()),
+                Some(n) => a.get_info().name.to_lowercase().contains(&n.to_lowercase()),
                 None => true,
             })
             .collect();
@@ -153,7 +158,8 @@ impl GpuContext {
             ..Default::default()
         }))
         .map_err(|e| GpuError::Device(format!("{}: {e}", ai.name)))?;
-        let max_binding = u64::from(limits.max_storage_buffer_binding_size).min(limits.max_buffer_size);
+        let max_binding =
+            u64::from(limits.max_storage_buffer_binding_size).min(limits.max_buffer_size);
         let info = GpuInfo {
             name: ai.name.clone(),
             backend: format!("{:?}", ai.backend),
@@ -217,6 +223,7 @@ impl GpuContext {
             pipeline_layout,
             pipelines: Mutex::new(HashMap::new()),
             dummy,
+            timer: Mutex::new(None),
         })
     }
 
@@ -342,10 +349,64 @@ impl GpuContext {
         let maxd = u64::from(self.info.max_compute_workgroups_per_dimension.max(1));
         let gx = groups.min(maxd);
         let gy = groups.div_ceil(gx);
-        let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor::default());
+        let mut timer = self.timer.lock().expect("timer");
+        let timestamp_writes = timer.as_mut().map(|t| {
+            let first = !t.started;
+            t.started = true;
+            wgpu::ComputePassTimestampWrites {
+                query_set: &t.set,
+                beginning_of_pass_write_index: first.then_some(0),
+                end_of_pass_write_index: Some(1),
+            }
+        });
+        let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: None,
+            timestamp_writes,
+        });
         pass.set_pipeline(pipeline);
         pass.set_bind_group(0, &bind, &[]);
         pass.dispatch_workgroups(gx as u32, gy as u32, 1);
+    }
+
+    /// Starts timing the passes recorded from now on with GPU timestamps (first
+    /// pass's start to last pass's end); false when the adapter has no timestamp queries.
+    pub(crate) fn start_timer(&self) -> bool {
+        if !self.info.timestamp_query {
+            return false;
+        }
+        let set = self.device.create_query_set(&wgpu::QuerySetDescriptor {
+            label: Some("medvox timer"),
+            ty: wgpu::QueryType::Timestamp,
+            count: 2,
+        });
+        *self.timer.lock().expect("timer") = Some(Timer {
+            set,
+            started: false,
+        });
+        true
+    }
+
+    /// Seconds between the timestamps of a [`GpuContext::start_timer`] run (waits
+    /// for the device); `None` when no timer ran or no pass was recorded.
+    pub(crate) fn stop_timer(&self) -> Result<Option<f64>> {
+        let Some(t) = self.timer.lock().expect("timer").take() else {
+            return Ok(None);
+        };
+        if !t.started {
+            return Ok(None);
+        }
+        let buf = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("medvox timestamps"),
+            size: 16,
+            usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
+            mapped_at_creation: false,
+        });
+        let mut enc = self.encoder();
+        enc.resolve_query_set(&t.set, 0..2, &buf, 0);
+        self.submit(enc)?;
+        let ts: Vec<u64> = bytemuck::pod_collect_to_vec(&self.read(&buf, 16)?);
+        let period = f64::from(self.queue.get_timestamp_period());
+        Ok(Some(ts[1].wrapping_sub(ts[0]) as f64 * period * 1e-9))
     }
 
     /// A command encoder; submit it with [`GpuContext::submit`].

@@ -131,7 +131,9 @@ impl GpuVolume {
 /// A host volume's voxels as f32 (see the module docs for the accepted types).
 pub fn to_f32(vol: &AnyVolume) -> Result<Vec<f32>> {
     check_type(vol)?;
-    Ok(medvox_core::with_volume!(vol, v => v.as_slice().iter().map(|x| x.to_f64() as f32).collect()))
+    Ok(
+        medvox_core::with_volume!(vol, v => v.as_slice().iter().map(|x| x.to_f64() as f32).collect()),
+    )
 }
 
 /// Refuses the pixel types and values an f32 buffer cannot hold exactly.
@@ -174,6 +176,8 @@ pub fn from_f32(
     }
     Ok(match pixel {
         PixelType::F32 => AnyVolume::from(Volume::from_vec(size, v, geometry)?),
-        _ => medvox_core::for_pixel_type!(pixel, T => AnyVolume::from(make::<T>(size, v, geometry)?)),
+        _ => {
+            medvox_core::for_pixel_type!(pixel, T => AnyVolume::from(make::<T>(size, v, geometry)?))
+        }
     })
 }

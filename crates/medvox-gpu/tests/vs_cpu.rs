@@ -13,7 +13,9 @@ fn gpu() -> &'static GpuBackend {
     static G: OnceLock<GpuBackend> = OnceLock::new();
     G.get_or_init(|| {
         GpuBackend::new().unwrap_or_else(|e| {
-            panic!("GPU tests need an adapter: {e}. On Linux install mesa-vulkan-drivers (lavapipe).")
+            panic!(
+                "GPU tests need an adapter: {e}. On Linux install mesa-vulkan-drivers (lavapipe)."
+            )
         })
     })
 }
@@ -74,7 +76,11 @@ fn same(name: &str, g: &AnyVolume, c: &AnyVolume, tol: f64) {
         } else {
             (x - y).abs() <= tol * m.max(y.abs())
         };
-        assert!(ok, "{name}: voxel {i}: gpu {x} cpu {y} (size {:?})", c.size());
+        assert!(
+            ok,
+            "{name}: voxel {i}: gpu {x} cpu {y} (size {:?})",
+            c.size()
+        );
     }
 }
 
@@ -105,7 +111,13 @@ fn pointwise_ops() {
         }),
         FLOAT,
     );
-    all_shapes(&Filter::Rescale(RescaleParams { min: -1.0, max: 1.0 }), FLOAT);
+    all_shapes(
+        &Filter::Rescale(RescaleParams {
+            min: -1.0,
+            max: 1.0,
+        }),
+        FLOAT,
+    );
     all_shapes(
         &Filter::Clamp(ClampParams {
             lower: Some(-99.5),
@@ -135,11 +147,18 @@ fn pointwise_ops() {
 #[test]
 fn cast_rounds_half_away_from_zero_and_saturates() {
     let v: Vec<f32> = vec![
-        -0.5, 0.5, 1.5, 2.5, -1.5, -2.5, 0.49999997, 254.5, 255.5, 300.0, -3.0, 1e9, -1e9, 8388609.0,
-        -32768.6, 32767.4,
+        -0.5, 0.5, 1.5, 2.5, -1.5, -2.5, 0.49999997, 254.5, 255.5, 300.0, -3.0, 1e9, -1e9,
+        8388609.0, -32768.6, 32767.4,
     ];
     let vol: AnyVolume = Volume::from_vec([v.len(), 1, 1], v, geom()).unwrap().into();
-    for to in [PixelType::U8, PixelType::I8, PixelType::I16, PixelType::U16, PixelType::I32, PixelType::U32] {
+    for to in [
+        PixelType::U8,
+        PixelType::I8,
+        PixelType::I16,
+        PixelType::U16,
+        PixelType::I32,
+        PixelType::U32,
+    ] {
         check(&Filter::Cast(CastParams { pixel_type: to }), &vol, 0.0);
     }
 }
@@ -195,7 +214,10 @@ fn morphology_grey_and_binary() {
 
 #[test]
 fn gradients() {
-    all_shapes(&Filter::GradientMagnitude(GradientMagnitudeParams::default()), FLOAT);
+    all_shapes(
+        &Filter::GradientMagnitude(GradientMagnitudeParams::default()),
+        FLOAT,
+    );
     all_shapes(
         &Filter::GradientMagnitude(GradientMagnitudeParams { use_spacing: false }),
         FLOAT,
@@ -211,7 +233,10 @@ fn multi_tile_runs_match() {
     for (f, tol) in [
         (Filter::Gaussian(GaussianParams::voxels([0.8; 3][0])), FLOAT),
         (Filter::Median(MedianParams::new([1, 1, 1])), 0.0),
-        (Filter::Close(MorphologyParams::new([1, 1, 2], Kernel::Ball)), 0.0),
+        (
+            Filter::Close(MorphologyParams::new([1, 1, 2], Kernel::Ball)),
+            0.0,
+        ),
         (Filter::Rescale(RescaleParams::default()), FLOAT),
         (Filter::Sobel, FLOAT),
         (Filter::Window(WindowParams::new(40.0, 400.0)), FLOAT),
@@ -238,6 +263,9 @@ fn chain_stays_on_device() {
     let out = gpu().run(&f2, &gpu().run(&f1, &g).unwrap()).unwrap();
     let host = out.download(ctx).unwrap();
     same("gaussian+sobel", &host, &cpu(&f2, &cpu(&f1, &v)), 1e-4);
+    let t = gpu().time(&f1, &v, 2).unwrap();
+    assert!(t.kernel_seconds > 0.0 && t.end_to_end_seconds > 0.0, "{t:?}");
+    assert_eq!((t.tiles, t.bytes_per_voxel), (1, 24));
     // Upload/download round trip keeps the type and the values.
     same("roundtrip", &g.download(ctx).unwrap(), &v, 0.0);
 }
@@ -252,7 +280,9 @@ fn unsupported_inputs_are_clear_errors() {
     let f64v: AnyVolume = noisy([5, 4, 3]).cast::<f64>().into();
     let e = gpu().apply(&Filter::Sobel, &f64v).unwrap_err();
     assert!(e.to_string().contains("F64"), "{e}");
-    let big: AnyVolume = Volume::from_vec([2, 1, 1], vec![0u32, 1 << 25], geom()).unwrap().into();
+    let big: AnyVolume = Volume::from_vec([2, 1, 1], vec![0u32, 1 << 25], geom())
+        .unwrap()
+        .into();
     assert!(gpu().apply(&Filter::Sobel, &big).is_err());
     let e = gpu()
         .apply(&Filter::Window(WindowParams::new(0.0, -1.0)), &v)

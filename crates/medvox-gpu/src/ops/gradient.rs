@@ -25,7 +25,13 @@ pub fn gradient_magnitude(
 ) -> GpuVolume {
     let s = src.size();
     let sp = src.geometry().spacing;
-    let d = |a: usize| if p.use_spacing { (2.0 * sp[a]) as f32 } else { 2.0 };
+    let d = |a: usize| {
+        if p.use_spacing {
+            (2.0 * sp[a]) as f32
+        } else {
+            2.0
+        }
+    };
     let u = Uniform {
         dims: [s[0] as u32, s[1] as u32, s[2] as u32, src.len() as u32],
         fa: [d(0), d(1), d(2), 0.0],
@@ -33,6 +39,14 @@ pub fn gradient_magnitude(
     };
     let dst = GpuVolume::like(ctx, src, PixelType::F32);
     let pipe = ctx.pipeline("gradient", SRC, "gradient");
-    ctx.dispatch(enc, &pipe, &u, &src.buffer, &dst.buffer, None, src.len() as u64);
+    ctx.dispatch(
+        enc,
+        &pipe,
+        &u,
+        &src.buffer,
+        &dst.buffer,
+        None,
+        src.len() as u64,
+    );
     dst
 }

@@ -50,6 +50,14 @@ pub fn median(
         ..Default::default()
     };
     let pipe = ctx.pipeline("median", SRC, "median");
-    ctx.dispatch(enc, &pipe, &u, &src.buffer, &dst.buffer, None, src.len() as u64);
+    ctx.dispatch(
+        enc,
+        &pipe,
+        &u,
+        &src.buffer,
+        &dst.buffer,
+        None,
+        src.len() as u64,
+    );
     Ok(dst)
 }

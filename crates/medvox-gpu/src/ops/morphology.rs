@@ -51,7 +51,15 @@ fn grey(
                     ia: [a as i32, r[a] as i32, 0, i32::from(max)],
                     ..Default::default()
                 };
-                ctx.dispatch(enc, &pipe, &u, &from.buffer, &dst.buffer, None, src.len() as u64);
+                ctx.dispatch(
+                    enc,
+                    &pipe,
+                    &u,
+                    &from.buffer,
+                    &dst.buffer,
+                    None,
+                    src.len() as u64,
+                );
                 cur = Some(dst);
             }
             cur.unwrap_or_else(|| super::pointwise::cast(ctx, enc, src, ty))
@@ -73,7 +81,15 @@ fn grey(
                 ..Default::default()
             };
             let pipe = ctx.pipeline("morphology", SRC, "runs");
-            ctx.dispatch(enc, &pipe, &u, &src.buffer, &dst.buffer, Some(&aux), src.len() as u64);
+            ctx.dispatch(
+                enc,
+                &pipe,
+                &u,
+                &src.buffer,
+                &dst.buffer,
+                Some(&aux),
+                src.len() as u64,
+            );
             dst
         }
     }

@@ -34,7 +34,12 @@ fn run(
     let dst = GpuVolume::like(ctx, src, out);
     let n = src.len() as u32;
     let u = Uniform {
-        dims: [src.size()[0] as u32, src.size()[1] as u32, src.size()[2] as u32, n],
+        dims: [
+            src.size()[0] as u32,
+            src.size()[1] as u32,
+            src.size()[2] as u32,
+            n,
+        ],
         ..u
     };
     let pipe = ctx.pipeline(KEY, SRC, entry);
@@ -68,7 +73,12 @@ pub fn window(
     let hi = p.center + p.width / 2.0;
     let scale = (p.output_max - p.output_min) / (hi - lo);
     let u = Uniform {
-        fa: [lo as f32, hi as f32, p.output_min as f32, p.output_max as f32],
+        fa: [
+            lo as f32,
+            hi as f32,
+            p.output_min as f32,
+            p.output_max as f32,
+        ],
         fb: [scale as f32, 0.0, 0.0, 0.0],
         ..Default::default()
     };
@@ -127,7 +137,12 @@ pub fn clamp(
         });
     }
     let u = Uniform {
-        ia: [i32::from(p.lower.is_some()), i32::from(p.upper.is_some()), 0, 0],
+        ia: [
+            i32::from(p.lower.is_some()),
+            i32::from(p.upper.is_some()),
+            0,
+            0,
+        ],
         fa: [lo as f32, hi as f32, 0.0, 0.0],
         fb: [
             if lo.is_finite() { conv(lo) as f32 } else { 0.0 },
@@ -231,8 +246,13 @@ pub fn min_max(
     ctx.dispatch(&mut enc, &pipe, &u, &src.buffer, &part, None, groups * 256);
     ctx.submit(enc)?;
     let v: Vec<f32> = bytemuck::pod_collect_to_vec(&ctx.read(&part, groups * 8)?);
-    let (lo, hi) = v.chunks_exact(2).fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), c| {
-        (l.min(c[0]), h.max(c[1]))
-    });
-    Ok((ctx.encoder(), (lo <= hi).then_some((f64::from(lo), f64::from(hi)))))
+    let (lo, hi) = v
+        .chunks_exact(2)
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), c| {
+            (l.min(c[0]), h.max(c[1]))
+        });
+    Ok((
+        ctx.encoder(),
+        (lo <= hi).then_some((f64::from(lo), f64::from(hi))),
+    ))
 }

@@ -45,7 +45,15 @@ fn pass(
     };
     let aux = ctx.aux(w);
     let pipe = ctx.pipeline("separable", SRC, "conv1d");
-    ctx.dispatch(enc, &pipe, &u, &src.buffer, &dst.buffer, Some(&aux), src.len() as u64);
+    ctx.dispatch(
+        enc,
+        &pipe,
+        &u,
+        &src.buffer,
+        &dst.buffer,
+        Some(&aux),
+        src.len() as u64,
+    );
     dst
 }
 

@@ -25,6 +25,14 @@ pub fn sobel(ctx: &GpuContext, enc: &mut wgpu::CommandEncoder, src: &GpuVolume) 
     };
     let dst = GpuVolume::like(ctx, src, PixelType::F32);
     let pipe = ctx.pipeline("sobel", SRC, "sobel");
-    ctx.dispatch(enc, &pipe, &u, &src.buffer, &dst.buffer, None, src.len() as u64);
+    ctx.dispatch(
+        enc,
+        &pipe,
+        &u,
+        &src.buffer,
+        &dst.buffer,
+        None,
+        src.len() as u64,
+    );
     dst
 }
