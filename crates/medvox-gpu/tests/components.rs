@@ -300,3 +300,36 @@ fn too_large_is_a_clear_error() {
         other => panic!("expected TooLarge, got {other:?}"),
     }
 }
+
+/// Wall-clock times on this adapter and the CPU op (run with `--ignored --nocapture`).
+#[test]
+#[ignore]
+fn timing() {
+    use std::time::Instant;
+    let best = |f: &mut dyn FnMut()| {
+        f();
+        (0..3)
+            .map(|_| {
+                let t = Instant::now();
+                f();
+                t.elapsed().as_secs_f64()
+            })
+            .fold(f64::INFINITY, f64::min)
+    };
+    let exec = Executor::default();
+    for (what, v) in [
+        ("random 0.3", random([256, 256, 256], 0.3, 7)),
+        ("serpentine", serpentine([256, 256, 256])),
+    ] {
+        let v = AnyVolume::from(v);
+        let p = ComponentsParams::default();
+        let cpu = best(&mut || drop(components_any(&v, &p, &exec).unwrap()));
+        let e2e = best(&mut || drop(components_host(ctx(), &v, &p).unwrap()));
+        let g = GpuVolume::upload(ctx(), &v).unwrap();
+        let dev = best(&mut || drop(components(ctx(), &g, &p).unwrap()));
+        println!(
+            "{what} 256^3 on {}: cpu {cpu:.3} s, gpu resident mask {dev:.3} s, gpu end-to-end {e2e:.3} s",
+            ctx().info().name
+        );
+    }
+}
