@@ -7,12 +7,13 @@
 //! derivative, positive on a rising edge) or `(k²/σ⁴ − 1/σ²)·φ(k)` (order 2), as
 //! `scipy.ndimage.gaussian_filter1d(order=…)` builds them. Everything is in f64.
 
-use medvox_core::{Geometry, Pixel};
-use ndarray::ArrayView3;
+use medvox_core::{BlockInput, BlockPlan, Executor, Geometry, Pixel, Volume};
+use ndarray::{ArrayView3, ArrayViewMut3};
 
 use crate::error::{FilterError, Result};
 use crate::gaussian::{kernel_half, row, GaussianParams, Sigma};
-use crate::plan::{clamp_index, extend_row};
+use crate::pixel::FilterPixel;
+use crate::plan::{check_plan, clamp_index, extend_row};
 
 /// A 1D correlation kernel: `w[k]` for offsets `0..=r`; the weight at `−k` is `w[k]`
 /// (even) or `−w[k]` (odd, then `w[0] = 0`).
@@ -117,4 +118,46 @@ pub(crate) fn unit_scale(params: &GaussianParams, geometry: &Geometry, order: i3
         Sigma::Mm(_) => geometry.spacing.map(|s| 1.0 / s.powi(order)),
         Sigma::Voxels(_) => [1.0; 3],
     }
+}
+
+/// One block of a derivative filter: `(input, output, order-0 kernels, order-n
+/// kernels, unit scale per axis)`.
+pub(crate) type DerivativeBlock<T> = fn(
+    &BlockInput<'_, T>,
+    ArrayViewMut3<'_, <T as FilterPixel>::Float>,
+    &[Kernel1d; 3],
+    &[Kernel1d; 3],
+    [f64; 3],
+);
+
+/// Runs a Gaussian-derivative filter of `order` (the driver of [`crate::log`] and
+/// [`crate::gradient_gaussian`]): checks σ and the plan (the executor's default when
+/// `None`), builds the kernels of order 0 and `order` per axis and the unit scale,
+/// and maps `block` over the blocks.
+pub(crate) fn run_derivative<T: FilterPixel>(
+    op: &'static str,
+    order: u8,
+    vol: &Volume<T>,
+    params: &GaussianParams,
+    exec: &Executor,
+    plan: Option<&BlockPlan>,
+    block: DerivativeBlock<T>,
+) -> Result<Volume<T::Float>> {
+    let (sv, r) = sigma_radius(op, params, vol.geometry())?;
+    let auto;
+    let plan = match plan {
+        Some(p) => p,
+        None => {
+            auto = exec.plan(vol.size(), r);
+            &auto
+        }
+    };
+    check_plan(op, vol, plan, r)?;
+    if vol.is_empty() {
+        return Ok(vol.zeros_like());
+    }
+    let k0 = [0, 1, 2].map(|a| Kernel1d::new(sv[a], 0, r[a]));
+    let kn = [0, 1, 2].map(|a| Kernel1d::new(sv[a], order, r[a]));
+    let c = unit_scale(params, vol.geometry(), order as i32);
+    Ok(exec.map_blocks(vol, plan, |bi, out| block(bi, out, &k0, &kn, c)))
 }

@@ -33,9 +33,8 @@ use ndarray::{s, ArrayViewMut3};
 
 use crate::error::Result;
 use crate::gaussian::GaussianParams;
-use crate::gaussian_derivative::{sigma_radius, unit_scale, Kernel1d};
+use crate::gaussian_derivative::{run_derivative, Kernel1d};
 use crate::pixel::FilterPixel;
-use crate::plan::check_plan;
 
 const OP: &str = "gradient-magnitude-gaussian";
 
@@ -45,8 +44,7 @@ pub fn gradient_magnitude_gaussian<T: FilterPixel>(
     params: &GaussianParams,
     exec: &Executor,
 ) -> Result<Volume<T::Float>> {
-    let (_, halo) = sigma_radius(OP, params, vol.geometry())?;
-    gradient_magnitude_gaussian_with_plan(vol, params, exec, &exec.plan(vol.size(), halo))
+    run_derivative(OP, 1, vol, params, exec, None, ggm_block::<T>)
 }
 
 /// [`gradient_magnitude_gaussian`] on a given block plan (halo at least the kernel radius).
@@ -56,15 +54,7 @@ pub fn gradient_magnitude_gaussian_with_plan<T: FilterPixel>(
     exec: &Executor,
     plan: &BlockPlan,
 ) -> Result<Volume<T::Float>> {
-    let (sv, r) = sigma_radius(OP, params, vol.geometry())?;
-    check_plan(OP, vol, plan, r)?;
-    if vol.is_empty() {
-        return Ok(vol.zeros_like());
-    }
-    let k0 = [0, 1, 2].map(|a| Kernel1d::new(sv[a], 0, r[a]));
-    let k1 = [0, 1, 2].map(|a| Kernel1d::new(sv[a], 1, r[a]));
-    let c = unit_scale(params, vol.geometry(), 1);
-    Ok(exec.map_blocks(vol, plan, |bi, out| ggm_block(bi, out, &k0, &k1, c)))
+    run_derivative(OP, 1, vol, params, exec, Some(plan), ggm_block::<T>)
 }
 
 /// [`gradient_magnitude_gaussian`] on a volume of any pixel type.
