@@ -183,6 +183,7 @@ struct Binner<'a> {
     lo: f64,
     hi: f64,
     inv_w: f64,
+    edge: f64,
 }
 
 impl<'a> Binner<'a> {
@@ -195,6 +196,10 @@ impl<'a> Binner<'a> {
             lo,
             hi,
             inv_w: n as f64 / (hi - lo),
+            // The bounds carry f32 rounding of lo, hi and j·w: at most a few
+            // n·(|lo| + |hi|)/(hi − lo)·2⁻²⁴ bins; generous margin, and no
+            // shortcut at all (edge 0.5) when that is large.
+            edge: (n as f64 * (lo.abs() + hi.abs()) / (hi - lo) * 1e-6).min(0.5),
         }
     }
 
@@ -205,9 +210,14 @@ impl<'a> Binner<'a> {
             return None;
         }
         let n = self.min.len();
-        let mut j = (((v - self.lo) * self.inv_w) as usize).min(n - 1);
-        // The guess is off by at most one bin almost always: fix that without
-        // branches, then loop for the rare rest.
+        let t = (v - self.lo) * self.inv_w;
+        let mut j = (t as usize).min(n - 1);
+        // Away from a bin edge the guess is exact: the f32 bin bounds differ
+        // from lo + j·(hi − lo)/n by far less than `edge` bins.
+        let f = t - j as f64;
+        if f > self.edge && f < 1.0 - self.edge {
+            return Some(j);
+        }
         j -= usize::from(j > 0 && v < self.min[j]);
         j += usize::from(j + 1 < n && v >= self.max[j]);
         while j > 0 && v < self.min[j] {
