@@ -259,8 +259,11 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> DicomError + '_ {
     }
 }
 
-/// Orthonormal row, column and slice directions; `left` when slice = −row × column.
-fn axes(g: &Geometry, path: &Path) -> Result<([f64; 3], [f64; 3], [f64; 3], bool)> {
+/// Row, column and slice directions and whether slice = −row × column.
+type Axes = ([f64; 3], [f64; 3], [f64; 3], bool);
+
+/// The orthonormal axes of `g` (an error when not orthonormal).
+fn axes(g: &Geometry, path: &Path) -> Result<Axes> {
     let col = |c: usize| [g.direction[0][c], g.direction[1][c], g.direction[2][c]];
     let (r, c, k) = (col(0), col(1), col(2));
     let dot = |a: [f64; 3], b: [f64; 3]| a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
@@ -627,7 +630,7 @@ mod tests {
         for v in [
             0.0,
             -1024.0,
-            0.123456789012345678,
+            0.123_456_789_012_345_68,
             1.0e-20,
             -123456.789012345,
             1e300,
