@@ -292,13 +292,58 @@ fn pixel_types_nan_and_negative_zero() {
 }
 
 #[test]
+fn slabs_give_the_same_labels() {
+    // Bindings of 1, 3 and 7 planes of 48×48 u32 labels: 48, 16 and 7 slabs.
+    for planes in [1u64, 3, 7] {
+        let small = GpuContext::new()
+            .unwrap()
+            .with_max_binding(planes * 48 * 48 * 4);
+        for (k, d) in [0.2, 0.31, 0.5].into_iter().enumerate() {
+            let v = AnyVolume::from(random([48, 48, 48], d, 50 + k as u64));
+            for c in CONNS {
+                for (order, keep) in [(LabelOrder::Raster, false), (LabelOrder::Size, true)] {
+                    let p = params(c, order, 2, keep);
+                    let cpu = components_any(&v, &p, &Executor::new(2).unwrap()).unwrap();
+                    let g = components_host(&small, &v, &p).unwrap();
+                    assert_eq!(g.sizes, cpu.sizes, "{planes} planes, density {d}, {p:?}");
+                    assert!(
+                        g.labels == cpu.labels,
+                        "{planes} planes, density {d}, {p:?}"
+                    );
+                }
+            }
+        }
+        for s in [
+            serpentine([48, 48, 48]),
+            comb([48, 48, 48]),
+            spiral([48, 48, 48]),
+        ] {
+            let v = AnyVolume::from(s);
+            for c in CONNS {
+                let p = params(c, LabelOrder::Raster, 0, false);
+                let cpu = components_any(&v, &p, &Executor::new(2).unwrap()).unwrap();
+                assert!(components_host(&small, &v, &p).unwrap().labels == cpu.labels);
+            }
+        }
+    }
+}
+
+#[test]
 fn too_large_is_a_clear_error() {
+    // 1 KiB bindings hold 256 labels; a 32×32 plane needs 4 KiB.
     let small = GpuContext::new().unwrap().with_max_binding(1024);
-    let v = AnyVolume::from(random([16, 16, 2], 0.5, 1));
+    let v = AnyVolume::from(random([32, 32, 2], 0.5, 1));
     match components_host(&small, &v, &ComponentsParams::default()) {
         Err(e @ GpuError::TooLarge { .. }) => assert!(e.to_string().contains("binding limit")),
         other => panic!("expected TooLarge, got {other:?}"),
     }
+    // A 16×16 plane fits exactly: three one-plane slabs.
+    let ok = components_host(
+        &small,
+        &AnyVolume::from(random([16, 16, 3], 0.5, 2)),
+        &ComponentsParams::default(),
+    );
+    assert!(ok.is_ok());
 }
 
 /// Wall-clock times on this adapter and the CPU op (run with `--ignored --nocapture`).

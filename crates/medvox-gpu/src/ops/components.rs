@@ -13,8 +13,12 @@
 //! which is the CPU's raster numbering, and applies `min_size`, size order (ties in
 //! raster order) and `keep_largest` exactly as the CPU does.
 //!
-//! Limits: the parents are one u32 per voxel in one storage binding, the size of the
-//! f32 mask, so every volume [`GpuVolume`] holds fits; no tiling is needed.
+//! Tiles: [`components`] labels a device mask in one binding (the parents, one u32
+//! per voxel, are the size of the mask). [`components_host`] uploads a host volume
+//! in z-slabs of as many planes as one binding holds, labels each slab on the
+//! device, and joins the slabs across their faces on the host with the same
+//! smaller-root-wins union, so any number of slabs gives the same labels; only a
+//! single plane larger than a binding is refused ([`GpuError::TooLarge`]).
 //!
 //! Bytes moved per voxel (ideal caching): init 8, merge 8 (mask and parent reads;
 //! root updates are few), compress 8, readback 4 — [`BYTES_PER_VOXEL`] = 28.
@@ -84,7 +88,9 @@ pub fn components(
 }
 
 /// Connected components of a host volume of any pixel type (its non-zero voxels,
-/// as [`medvox_segment::components::components_any`]); uploads a 0/1 f32 mask.
+/// as [`medvox_segment::components::components_any`]). A 0/1 f32 mask is uploaded
+/// in z-slabs of as many planes as one binding holds (one slab when it fits); each
+/// slab's roots are offset to global indices and the slab faces joined on the host.
 pub fn components_host(
     ctx: &GpuContext,
     vol: &AnyVolume,
@@ -98,12 +104,108 @@ pub fn components_host(
             .collect()
     }
     let m = medvox_core::with_volume!(vol, v => mask(v));
-    let g = GpuVolume::from_f32(ctx, vol.size(), &m, *vol.geometry(), PixelType::U8)?;
-    components(ctx, &g, params)
+    let lab = roots_tiled(ctx, vol.size(), &m, params.connectivity)?;
+    number(vol.size(), *vol.geometry(), lab, params)
+}
+
+/// Roots of a host mask, slab by slab (see [`components_host`]).
+fn roots_tiled(
+    ctx: &GpuContext,
+    size: [usize; 3],
+    m: &[f32],
+    conn: Connectivity,
+) -> Result<Vec<u32>> {
+    let [nx, ny, nz] = size;
+    let plane = nx * ny;
+    if m.is_empty() {
+        return Ok(Vec::new());
+    }
+    if m.len() as u64 >= u64::from(NONE) {
+        return Err(GpuError::TooLarge {
+            what: format!("components of a volume of size {size:?}"),
+            bytes: m.len() as u64 * 4,
+            limit: u64::from(NONE) * 4,
+        });
+    }
+    let planes = (ctx.max_binding() / 4) as usize / plane;
+    if planes == 0 {
+        return Err(GpuError::TooLarge {
+            what: format!("components: one {nx}×{ny} plane of u32 labels"),
+            bytes: plane as u64 * 4,
+            limit: ctx.max_binding(),
+        });
+    }
+    let mut lab: Vec<u32> = Vec::with_capacity(m.len());
+    let mut z0 = 0;
+    while z0 < nz {
+        let z1 = (z0 + planes).min(nz);
+        let g = GpuVolume::from_f32(
+            ctx,
+            [nx, ny, z1 - z0],
+            &m[z0 * plane..z1 * plane],
+            Geometry::default(),
+            PixelType::U8,
+        )?;
+        let mut enc = ctx.encoder();
+        let buf = roots(ctx, &mut enc, &g, conn)?;
+        ctx.submit(enc)?;
+        let r: Vec<u32> = bytemuck::pod_collect_to_vec(&ctx.read(&buf, g.len() as u64 * 4)?);
+        let off = (z0 * plane) as u32;
+        lab.extend(
+            r.into_iter()
+                .map(|x| if x == NONE { NONE } else { x + off }),
+        );
+        if z0 > 0 {
+            join_face(&mut lab, size, z0, conn);
+        }
+        z0 = z1;
+    }
+    Ok(lab)
+}
+
+/// Unites the voxels of plane `z` with their neighbours in plane `z − 1` (host
+/// union–find on the parents; the smaller root wins, so parents still precede
+/// their children).
+fn join_face(lab: &mut [u32], size: [usize; 3], z: usize, conn: Connectivity) {
+    fn find(lab: &mut [u32], mut a: u32) -> u32 {
+        while lab[a as usize] != a {
+            let g = lab[lab[a as usize] as usize];
+            lab[a as usize] = g;
+            a = g;
+        }
+        a
+    }
+    let [nx, ny, _] = size;
+    let steps: Vec<[isize; 3]> = conn.backward().into_iter().filter(|d| d[2] == -1).collect();
+    for y in 0..ny {
+        for x in 0..nx {
+            let i = (z * ny + y) * nx + x;
+            if lab[i] == NONE {
+                continue;
+            }
+            for d in &steps {
+                let (qx, qy) = (x as isize + d[0], y as isize + d[1]);
+                if qx < 0 || qy < 0 || qx >= nx as isize || qy >= ny as isize {
+                    continue;
+                }
+                let j = ((z - 1) * ny + qy as usize) * nx + qx as usize;
+                if lab[j] == NONE {
+                    continue;
+                }
+                let (a, b) = (find(lab, i as u32), find(lab, j as u32));
+                if a < b {
+                    lab[b as usize] = a;
+                } else if b < a {
+                    lab[a as usize] = b;
+                }
+            }
+        }
+    }
 }
 
 /// Numbers the roots as the CPU does: by first voxel, then `min_size`, size order
-/// and `keep_largest`; `lab` (parents pointing at roots) becomes the labels in place.
+/// and `keep_largest`; `lab` (a forest whose parents precede their children, roots
+/// their own parents) becomes the labels in place.
 fn number(
     size: [usize; 3],
     geometry: Geometry,
