@@ -78,6 +78,8 @@ pub struct GpuContext {
     pipelines: Mutex<HashMap<(&'static str, &'static str), Arc<wgpu::ComputePipeline>>>,
     dummy: wgpu::Buffer,
     timer: Mutex<Option<Timer>>,
+    /// First device error (validation, out of memory) since the last check.
+    errors: Arc<Mutex<Option<String>>>,
 }
 
 /// GPU timestamps around the passes recorded while a timer runs.
@@ -158,15 +160,24 @@ impl GpuContext {
             ..Default::default()
         }))
         .map_err(|e| GpuError::Device(format!("{}: {e}", ai.name)))?;
-        let max_binding =
-            u64::from(limits.max_storage_buffer_binding_size).min(limits.max_buffer_size);
+        let errors: Arc<Mutex<Option<String>>> = Arc::default();
+        let sink = errors.clone();
+        device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
+            let mut slot = sink.lock().expect("error slot");
+            if slot.is_none() {
+                *slot = Some(e.to_string());
+            }
+        }));
+        let max_binding = limits
+            .max_storage_buffer_binding_size
+            .min(limits.max_buffer_size);
         let info = GpuInfo {
             name: ai.name.clone(),
             backend: format!("{:?}", ai.backend),
             device_type: format!("{:?}", ai.device_type),
             driver: ai.driver.clone(),
             driver_info: ai.driver_info.clone(),
-            max_storage_buffer_binding_size: limits.max_storage_buffer_binding_size.into(),
+            max_storage_buffer_binding_size: limits.max_storage_buffer_binding_size,
             max_buffer_size: limits.max_buffer_size,
             max_compute_workgroups_per_dimension: limits.max_compute_workgroups_per_dimension,
             max_compute_invocations_per_workgroup: limits.max_compute_invocations_per_workgroup,
@@ -224,6 +235,7 @@ impl GpuContext {
             pipelines: Mutex::new(HashMap::new()),
             dummy,
             timer: Mutex::new(None),
+            errors,
         })
     }
 
@@ -424,15 +436,24 @@ impl GpuContext {
                 timeout: None,
             })
             .map_err(|e| GpuError::Device(format!("waiting for the GPU: {e}")))?;
-        Ok(())
+        self.check_errors()
     }
 
-    /// Waits until every submitted command has run.
+    /// The first device error (validation, out of memory) raised since the last
+    /// check, as a [`GpuError::Device`].
+    pub(crate) fn check_errors(&self) -> Result<()> {
+        match self.errors.lock().expect("error slot").take() {
+            Some(e) => Err(GpuError::Device(e)),
+            None => Ok(()),
+        }
+    }
+
+    /// Waits until every submitted command has run (reports a device error).
     pub fn wait(&self) -> Result<()> {
         self.device
             .poll(wgpu::PollType::wait_indefinitely())
             .map_err(|e| GpuError::Device(format!("waiting for the GPU: {e}")))?;
-        Ok(())
+        self.check_errors()
     }
 
     /// Copies `bytes` bytes of `buf` back to the host.

@@ -40,15 +40,15 @@ fn grey(
         Kernel::Box => {
             let pipe = ctx.pipeline("morphology", SRC, "line");
             let mut cur: Option<GpuVolume> = None;
-            for a in 0..3 {
-                if r[a] == 0 {
+            for (a, &ra) in r.iter().enumerate() {
+                if ra == 0 {
                     continue;
                 }
                 let from = cur.as_ref().unwrap_or(src);
                 let dst = GpuVolume::like(ctx, from, ty);
                 let u = Uniform {
                     dims,
-                    ia: [a as i32, r[a] as i32, 0, i32::from(max)],
+                    ia: [a as i32, ra as i32, 0, i32::from(max)],
                     ..Default::default()
                 };
                 ctx.dispatch(
