@@ -189,8 +189,8 @@ fn fill_enclosed<T: Pixel>(s: [usize; 3], data: &mut [T], fg: T) {
         for y in 0..ny {
             let r = z * ny + y;
             let edge_row = y == 0 || y + 1 == ny || z == 0 || z + 1 == nz;
-            for i in start[r]..start[r + 1] {
-                if edge_row || runs[i].x0 == 0 || runs[i].x1 as usize == nx {
+            for (i, run) in runs.iter().enumerate().take(start[r + 1]).skip(start[r]) {
+                if edge_row || run.x0 == 0 || run.x1 as usize == nx {
                     let root = find(&mut parent, i);
                     border[root] = true;
                 }
