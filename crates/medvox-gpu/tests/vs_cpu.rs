@@ -264,7 +264,10 @@ fn chain_stays_on_device() {
     let host = out.download(ctx).unwrap();
     same("gaussian+sobel", &host, &cpu(&f2, &cpu(&f1, &v)), 1e-4);
     let t = gpu().time(&f1, &v, 2).unwrap();
-    assert!(t.kernel_seconds > 0.0 && t.end_to_end_seconds > 0.0, "{t:?}");
+    assert!(
+        t.kernel_seconds > 0.0 && t.end_to_end_seconds > 0.0,
+        "{t:?}"
+    );
     assert_eq!((t.tiles, t.bytes_per_voxel), (1, 24));
     // Upload/download round trip keeps the type and the values.
     same("roundtrip", &g.download(ctx).unwrap(), &v, 0.0);
