@@ -17,9 +17,11 @@
 //!   neighbours) labelled as connected components, then the marker flood on
 //!   the original image.
 //!
-//! Pixel types: any input (compared exactly, as f64); `u32` labels out.
-//! The flood is a sequential whole-volume algorithm (a monotone radix heap
-//! over the exact value order); the labelling of the minima runs on blocks.
+//! Pixel types: any input (compared exactly, in the pixel type or as f64);
+//! `u32` labels out. The h-minima reconstruction is Vincent's hybrid
+//! (raster/anti-raster scans + FIFO); the flood is a sequential whole-volume
+//! algorithm (a monotone radix heap over the exact value order); the
+//! labelling of the minima runs on blocks.
 
 use medvox_core::{AnyVolume, Executor, Pixel, Volume};
 use serde::{Deserialize, Serialize};
@@ -209,46 +211,170 @@ pub fn watershed_from_markers<T: Pixel>(
 }
 
 /// h-minima filling: reconstruction by erosion of `image + h` over `image`
-/// (SimpleITK `HMinima(height=h)`), as f64 values of the pixel type.
-pub fn h_minima<T: Pixel>(image: &Volume<T>, h: f64, conn: Connectivity) -> Result<Vec<f64>> {
+/// (SimpleITK `HMinima(height=h)`), in the pixel type.
+pub fn h_minima<T: Pixel>(image: &Volume<T>, h: f64, conn: Connectivity) -> Result<Vec<T>> {
     check_len(image.len())?;
-    let f: Vec<f64> = image.as_slice().iter().map(|x| x.to_f64()).collect();
+    let f = image.as_slice();
     // Marker = image shifted up by h, in the pixel type (ITK ShiftScale clamps).
-    let mut r: Vec<f64> = f.iter().map(|&x| T::from_f64(x + h).to_f64()).collect();
-    let nb = Neighbours::new(conn, image.size());
-    let mut q = RadixHeap::new();
-    // r(x) = min over paths from y of max(r0(y), max f on the path): a minimax flood.
-    for i in 0..f.len() {
-        let mut lowers = false;
-        nb.for_each(i, |j| {
-            lowers = r[i].max(f[j]) < r[j];
-            !lowers
-        });
-        if lowers {
-            q.push(key(r[i]), i as u32);
+    let mut r: Vec<T> = f.iter().map(|&x| T::from_f64(x.to_f64() + h)).collect();
+    reconstruct_by_erosion(f, &mut r, image.size(), conn);
+    Ok(r)
+}
+
+#[inline(always)]
+fn vmin<T: PartialOrd>(a: T, b: T) -> T {
+    if b < a {
+        b
+    } else {
+        a
+    }
+}
+
+#[inline(always)]
+fn vmax<T: PartialOrd>(a: T, b: T) -> T {
+    if b > a {
+        b
+    } else {
+        a
+    }
+}
+
+/// The neighbour rows of one half of a neighbourhood: `(dy, dz, dx set)` with
+/// the dx set as bits (1: −1, 2: 0, 4: +1), the row `dy = dz = 0` left out.
+fn row_groups(offsets: &[[isize; 3]]) -> Vec<(isize, isize, u8)> {
+    let mut g: Vec<(isize, isize, u8)> = Vec::new();
+    for d in offsets.iter().filter(|d| d[1] != 0 || d[2] != 0) {
+        let bit = 1u8 << (d[0] + 1);
+        match g.iter_mut().find(|e| e.0 == d[1] && e.1 == d[2]) {
+            Some(e) => e.2 |= bit,
+            None => g.push((d[1], d[2], bit)),
         }
     }
-    while let Some((k, i)) = q.pop() {
-        let i = i as usize;
-        if key(r[i]) != k {
-            continue;
+    g
+}
+
+/// `row[x] = min(row[x], nr[x + dx])` for each `dx` in `dxs` (bits as in [`row_groups`]).
+#[inline(always)]
+fn min_shifted<T: Pixel>(row: &mut [T], nr: &[T], dxs: u8) {
+    let n = row.len();
+    if dxs & 2 != 0 {
+        for (a, &b) in row.iter_mut().zip(nr) {
+            *a = vmin(*a, b);
         }
-        let ri = r[i];
-        nb.for_each(i, |j| {
-            let c = ri.max(f[j]);
-            if c < r[j] {
-                r[j] = c;
-                q.push(key(c), j as u32);
+    }
+    if dxs & 1 != 0 && n > 1 {
+        for (a, &b) in row[1..].iter_mut().zip(&nr[..n - 1]) {
+            *a = vmin(*a, b);
+        }
+    }
+    if dxs & 4 != 0 && n > 1 {
+        for (a, &b) in row[..n - 1].iter_mut().zip(&nr[1..]) {
+            *a = vmin(*a, b);
+        }
+    }
+}
+
+/// Morphological reconstruction by erosion of the marker `r` (≥ `f`) over the
+/// mask `f`, in place: the greatest `r' ≤ r`, `r' ≥ f`, stable under geodesic
+/// erosion. Vincent's hybrid algorithm: one raster and one anti-raster scan
+/// (rows at a time, the in-row dependency sequential), then a FIFO
+/// propagation from the voxels the anti-raster scan left able to lower a
+/// neighbour. The result is unique, so independent of the visiting order.
+fn reconstruct_by_erosion<T: Pixel>(f: &[T], r: &mut [T], size: [usize; 3], conn: Connectivity) {
+    let [nx, ny, nz] = size;
+    if nx == 0 || ny == 0 || nz == 0 {
+        return;
+    }
+    let back = conn.backward();
+    let fwd: Vec<[isize; 3]> = back.iter().map(|d| [-d[0], -d[1], -d[2]]).collect();
+    let (gb, gf) = (row_groups(&back), row_groups(&fwd));
+    let rows = ny * nz;
+    let row_of = |row: usize, dy: isize, dz: isize| -> Option<usize> {
+        let (y, z) = ((row % ny) as isize + dy, (row / ny) as isize + dz);
+        (y >= 0 && y < ny as isize && z >= 0 && z < nz as isize)
+            .then(|| (y as usize + z as usize * ny) * nx)
+    };
+    // Raster scan: r(p) = max(f(p), min(r(p), r over the earlier neighbours)).
+    for row in 0..rows {
+        let base = row * nx;
+        let (done, rest) = r.split_at_mut(base);
+        let cur = &mut rest[..nx];
+        for &(dy, dz, dxs) in &gb {
+            if let Some(nb) = row_of(row, dy, dz) {
+                min_shifted(cur, &done[nb..nb + nx], dxs);
+            }
+        }
+        let fr = &f[base..base + nx];
+        let mut prev = vmax(fr[0], cur[0]);
+        cur[0] = prev;
+        for x in 1..nx {
+            prev = vmax(fr[x], vmin(cur[x], prev));
+            cur[x] = prev;
+        }
+    }
+    // Anti-raster scan, queueing the voxels that can still lower a later neighbour.
+    let mut queue: std::collections::VecDeque<u32> = std::collections::VecDeque::new();
+    let mut flag = vec![false; nx];
+    for row in (0..rows).rev() {
+        let base = row * nx;
+        let (head, done) = r.split_at_mut(base + nx);
+        let cur = &mut head[base..];
+        let off = base + nx;
+        for &(dy, dz, dxs) in &gf {
+            if let Some(nb) = row_of(row, dy, dz) {
+                min_shifted(cur, &done[nb - off..nb - off + nx], dxs);
+            }
+        }
+        let fr = &f[base..base + nx];
+        let mut prev = vmax(fr[nx - 1], cur[nx - 1]);
+        cur[nx - 1] = prev;
+        for x in (0..nx - 1).rev() {
+            prev = vmax(fr[x], vmin(cur[x], prev));
+            cur[x] = prev;
+        }
+        // q can be lowered by p when r(q) > r(p) and r(q) > f(q).
+        for x in 0..nx {
+            flag[x] = x + 1 < nx && cur[x + 1] > cur[x] && cur[x + 1] > fr[x + 1];
+        }
+        for &(dy, dz, dxs) in &gf {
+            if let Some(nb) = row_of(row, dy, dz) {
+                let (nr, nf) = (&done[nb - off..nb - off + nx], &f[nb..nb + nx]);
+                for dx in [-1isize, 0, 1] {
+                    if dxs & (1 << (dx + 1)) == 0 {
+                        continue;
+                    }
+                    let lo = usize::from(dx < 0);
+                    let hi = nx - usize::from(dx > 0);
+                    for x in lo..hi {
+                        let q = (x as isize + dx) as usize;
+                        flag[x] |= nr[q] > cur[x] && nr[q] > nf[q];
+                    }
+                }
+            }
+        }
+        queue.extend((0..nx).filter(|&x| flag[x]).map(|x| (base + x) as u32));
+    }
+    let nb = Neighbours::new(conn, size);
+    while let Some(p) = queue.pop_front() {
+        let p = p as usize;
+        let rp = r[p];
+        nb.for_each(p, |q| {
+            if r[q] > rp && r[q] > f[q] {
+                r[q] = vmax(rp, f[q]);
+                queue.push_back(q as u32);
             }
             true
         });
     }
-    Ok(r)
 }
 
 /// 1 on regional minima of `values`: plateaus whose neighbours are all higher
 /// (a flat image is one minimum, as ITK's `FlatIsMinima`).
-pub(crate) fn regional_minima(values: &[f64], size: [usize; 3], conn: Connectivity) -> Vec<u8> {
+pub(crate) fn regional_minima<T: PartialOrd + Copy>(
+    values: &[T],
+    size: [usize; 3],
+    conn: Connectivity,
+) -> Vec<u8> {
     let nb = Neighbours::new(conn, size);
     let mut is_min = vec![1u8; values.len()];
     let mut stack = Vec::new();
@@ -292,12 +418,12 @@ pub fn watershed_level<T: Pixel>(
     check_len(image.len())?;
     // ITK casts the level to the pixel type.
     let level = T::from_f64(p.level).to_f64();
-    let filled = if level != 0.0 {
-        h_minima(image, level, p.connectivity)?
+    let minima = if level != 0.0 {
+        let filled = h_minima(image, level, p.connectivity)?;
+        regional_minima(&filled, image.size(), p.connectivity)
     } else {
-        image.as_slice().iter().map(|x| x.to_f64()).collect()
+        regional_minima(image.as_slice(), image.size(), p.connectivity)
     };
-    let minima = regional_minima(&filled, image.size(), p.connectivity);
     let cp = ComponentsParams {
         connectivity: p.connectivity,
         ..Default::default()
@@ -343,6 +469,53 @@ mod tests {
         h.push(5, 6);
         let rest: Vec<u32> = std::iter::from_fn(|| h.pop().map(|e| e.1)).collect();
         assert_eq!(rest, vec![3, 5, 0, 2, 6, 4]);
+    }
+
+    /// Reconstruction by erosion as the fixpoint of r = max(f, min(r, r over neighbours)).
+    fn naive_reconstruction(f: &[i32], r0: &[i32], size: [usize; 3], c: Connectivity) -> Vec<i32> {
+        let nb = Neighbours::new(c, size);
+        let mut r = r0.to_vec();
+        loop {
+            let mut next = r.clone();
+            for i in 0..r.len() {
+                let mut m = r[i];
+                nb.for_each(i, |j| {
+                    m = m.min(r[j]);
+                    true
+                });
+                next[i] = m.max(f[i]);
+            }
+            if next == r {
+                return r;
+            }
+            r = next;
+        }
+    }
+
+    #[test]
+    fn h_minima_matches_naive_reconstruction() {
+        let mut seed = 12345u64;
+        for size in [[7, 5, 4], [1, 9, 3], [6, 1, 1], [11, 8, 6], [3, 3, 1]] {
+            for c in [Connectivity::Face, Connectivity::Edge, Connectivity::Full] {
+                for h in [1.0, 3.0] {
+                    let n: usize = size.iter().product();
+                    let f: Vec<i32> = (0..n)
+                        .map(|_| {
+                            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+                            ((seed >> 33) % 9) as i32
+                        })
+                        .collect();
+                    let v = Volume::from_vec(size, f.clone(), Default::default()).unwrap();
+                    let got = h_minima(&v, h, c).unwrap();
+                    let r0: Vec<i32> = f.iter().map(|&x| x + h as i32).collect();
+                    assert_eq!(
+                        got,
+                        naive_reconstruction(&f, &r0, size, c),
+                        "{size:?} {c:?} {h}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
