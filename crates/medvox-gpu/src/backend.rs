@@ -169,6 +169,7 @@ impl GpuBackend {
             | Filter::Clamp(_)
             | Filter::Cast(_) => true,
             Filter::Median(p) => ops::median::supported(p),
+            Filter::Resample(p) => ops::resample::supported(p),
             _ => false,
         }
     }
@@ -180,6 +181,9 @@ impl GpuBackend {
                 op: filter.name().into(),
                 reason: match filter {
                     Filter::Median(_) => ": the GPU median handles windows up to 125 voxels".into(),
+                    Filter::Resample(_) => {
+                        ": the GPU resamples with nearest and linear only".into()
+                    }
                     _ => " (use --device cpu or auto)".into(),
                 },
             });
@@ -209,6 +213,7 @@ impl GpuBackend {
                     + if p.binary { 16 } else { 0 }
             }
             Filter::Rescale(_) => pointwise::BYTES_PER_VOXEL + 4,
+            Filter::Resample(_) => resample::BYTES_PER_VOXEL,
             _ => pointwise::BYTES_PER_VOXEL,
         }
     }
@@ -320,6 +325,9 @@ impl GpuBackend {
     fn apply_timed(&self, filter: &Filter, vol: &AnyVolume) -> Result<(AnyVolume, usize)> {
         self.check(filter, vol)?;
         let ctx = &self.ctx;
+        if let Filter::Resample(p) = filter {
+            return ops::resample::resample(ctx, vol, p);
+        }
         let Some(plan) = self.tiles(filter, vol)? else {
             let v = GpuVolume::upload(ctx, vol)?;
             let out = self.run(filter, &v)?;
@@ -369,13 +377,27 @@ impl GpuBackend {
         }
         let mut kernel = Vec::with_capacity(repeat);
         let mut timer = WALL;
-        if tiles == 1 {
+        // The op on resident data (resample: its kernel over the whole output).
+        let resample = match filter {
+            Filter::Resample(p) => Some(ops::resample::resampler(vol, p)?),
+            _ => None,
+        };
+        let resident = |v: &GpuVolume| match &resample {
+            Some(r) => {
+                let mut enc = ctx.encoder();
+                let out = r.record(ctx, &mut enc, v, 0, 0, r.grid().size[2]);
+                ctx.queue.submit([enc.finish()]);
+                Ok(out)
+            }
+            None => self.run(filter, v),
+        };
+        if tiles == 1 && vol.len() as u64 * 4 <= ctx.max_binding() {
             let v = GpuVolume::upload(ctx, vol)?;
             ctx.wait()?;
             for _ in 0..repeat {
                 let timed = ctx.start_timer();
                 let t = Instant::now();
-                let out = self.run(filter, &v)?;
+                let out = resident(&v)?;
                 ctx.wait()?;
                 let wall = t.elapsed().as_secs_f64();
                 let gpu = if timed { ctx.stop_timer()? } else { None };

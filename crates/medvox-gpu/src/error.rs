@@ -49,6 +49,9 @@ pub enum GpuError {
     /// A parameter error of the reference filter.
     #[error(transparent)]
     Filter(#[from] FilterError),
+    /// A parameter error of the reference segmentation op.
+    #[error(transparent)]
+    Segment(#[from] medvox_segment::SegmentError),
     /// An error of the core crate.
     #[error(transparent)]
     Core(#[from] CoreError),

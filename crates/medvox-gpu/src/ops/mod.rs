@@ -3,8 +3,11 @@
 
 pub mod components;
 pub mod gradient;
+pub mod histogram;
 pub mod median;
 pub mod morphology;
+pub mod otsu;
 pub mod pointwise;
+pub mod resample;
 pub mod separable;
 pub mod sobel;
