@@ -247,7 +247,7 @@ fn edt_into<T: Copy + Sync>(
 /// Scratch space of the 1D lower-envelope passes.
 struct Lines {
     g: Vec<f64>,
-    f: Vec<f64>,
+    t: Vec<f64>,
     d: Vec<f64>,
     v: Vec<usize>,
     z: Vec<f64>,
@@ -257,7 +257,7 @@ impl Lines {
     fn new(n: usize) -> Self {
         Lines {
             g: Vec::new(),
-            f: vec![0.0; n],
+            t: Vec::new(),
             d: vec![0.0; n],
             v: Vec::with_capacity(n),
             z: Vec::with_capacity(n + 1),
@@ -265,9 +265,10 @@ impl Lines {
     }
 }
 
-/// Column counts of one z-plane → distances (y pass then x pass).
+/// Column counts of one z-plane → distances (y pass then x pass). The y pass runs
+/// on the transposed plane so that every line is contiguous.
 fn plane_pass(pl: &mut [f32], nx: usize, ny: usize, sz2: f64, sy: f64, sx: f64, w: &mut Lines) {
-    let Lines { g, f, d, v, z } = w;
+    let Lines { g, t, d, v, z } = w;
     g.clear();
     g.extend(pl.iter().map(|&c| {
         if c.is_finite() {
@@ -278,25 +279,59 @@ fn plane_pass(pl: &mut [f32], nx: usize, ny: usize, sz2: f64, sy: f64, sx: f64, 
         }
     }));
     if ny > 1 {
-        for x in 0..nx {
-            for y in 0..ny {
-                f[y] = g[y * nx + x];
-            }
-            envelope(&f[..ny], sy, &mut d[..ny], v, z);
-            for y in 0..ny {
-                g[y * nx + x] = d[y];
-            }
+        t.resize(g.len(), 0.0);
+        transpose(g, t, ny, nx);
+        for col in t.chunks_exact_mut(ny) {
+            envelope_runs(col, sy, &mut d[..ny], v, z);
+            col.copy_from_slice(&d[..ny]);
         }
+        transpose(t, g, nx, ny);
     }
     for (row, orow) in g.chunks_exact(nx).zip(pl.chunks_exact_mut(nx)) {
-        if nx > 1 {
-            envelope(row, sx, &mut d[..nx], v, z);
-        } else {
-            d[0] = row[0];
-        }
+        envelope_runs(row, sx, &mut d[..nx], v, z);
         for (o, &e) in orow.iter_mut().zip(d.iter()) {
             *o = e.sqrt() as f32;
         }
+    }
+}
+
+/// `dst` (cols × rows) = transpose of `src` (rows × cols), in cache-sized tiles.
+fn transpose(src: &[f64], dst: &mut [f64], rows: usize, cols: usize) {
+    const B: usize = 32;
+    for r0 in (0..rows).step_by(B) {
+        for c0 in (0..cols).step_by(B) {
+            for r in r0..(r0 + B).min(rows) {
+                for c in c0..(c0 + B).min(cols) {
+                    dst[c * rows + r] = src[r * cols + c];
+                }
+            }
+        }
+    }
+}
+
+/// [`envelope`] on each run of non-zero values with its bounding zeros: a zero at
+/// `p` is closer to every voxel beyond it than any value further out, so the runs
+/// are independent; zeros stay 0 without any work.
+fn envelope_runs(f: &[f64], s: f64, d: &mut [f64], v: &mut Vec<usize>, z: &mut Vec<f64>) {
+    let n = f.len();
+    let mut i = 0;
+    while i < n {
+        if f[i] == 0.0 {
+            d[i] = 0.0;
+            i += 1;
+            continue;
+        }
+        let j = f[i..].iter().position(|&x| x == 0.0).map_or(n, |k| i + k);
+        let lo = i.saturating_sub(1);
+        let hi = (j + 1).min(n);
+        envelope(&f[lo..hi], s, &mut d[lo..hi], v, z);
+        if lo < i {
+            d[lo] = 0.0;
+        }
+        if j < n {
+            d[j] = 0.0;
+        }
+        i = j;
     }
 }
 
