@@ -164,3 +164,65 @@ pub fn bench(
     }
     Ok(())
 }
+
+/// The GPU side of `medvox segment`: Otsu (without a mask) and connected
+/// components run on the device chosen by `--device`; `None` means "run on the
+/// CPU" (`--device cpu`, or `auto` without an adapter or a GPU kernel for the op,
+/// with a note). Under `--device gpu` a missing adapter or kernel is an error.
+pub fn segment(
+    ctx: &Ctx,
+    name: &str,
+    prepared: &crate::segment_cmd::Prepared,
+    vol: &AnyVolume,
+) -> anyhow::Result<Option<crate::segment_cmd::Output>> {
+    use crate::segment_cmd::{Output, Prepared};
+    use medvox::segment::auto_threshold::Method;
+    if ctx.device == DeviceArg::Cpu {
+        return Ok(None);
+    }
+    let note = |s: String| {
+        if !ctx.quiet {
+            eprintln!("medvox: note: {name}: {s}");
+        }
+    };
+    let kernel = match prepared {
+        Prepared::Auto(p, None) if p.method == Method::Otsu => {
+            medvox::gpu::volume::check_type(vol).map_err(anyhow::Error::from)
+        }
+        Prepared::Components(_) => Ok(()),
+        Prepared::Auto(_, Some(_)) if name == "otsu" => Err(anyhow::anyhow!(
+            "{name}: no GPU kernel with a mask (use --device cpu or auto)"
+        )),
+        _ => Err(anyhow::anyhow!(
+            "{name}: no GPU kernel (use --device cpu or auto)"
+        )),
+    };
+    let gpu = kernel.and_then(|()| Ok(GpuBackend::new()?));
+    let gpu = match (gpu, ctx.device) {
+        (Ok(g), _) => g,
+        (Err(e), DeviceArg::Auto) => {
+            note(format!("device: cpu ({e})"));
+            return Ok(None);
+        }
+        (Err(e), _) => return Err(e),
+    };
+    note(format!("device: gpu ({})", gpu.context().info().name));
+    let c = gpu.context();
+    Ok(Some(match prepared {
+        Prepared::Auto(p, _) => {
+            let t = medvox::gpu::ops::otsu::otsu(c, vol, p.bins)?;
+            Output {
+                image: t.mask.into(),
+                report: serde_json::json!({ "threshold": t.thresholds[0] }),
+            }
+        }
+        Prepared::Components(p) => {
+            let l = medvox::gpu::ops::components::components_host(c, vol, p)?;
+            Output {
+                report: serde_json::json!({ "components": l.sizes.len(), "sizes": l.sizes }),
+                image: l.labels.into(),
+            }
+        }
+        _ => unreachable!("checked above"),
+    }))
+}

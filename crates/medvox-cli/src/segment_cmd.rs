@@ -594,9 +594,12 @@ pub fn run(ctx: &Ctx, a: Args) -> anyhow::Result<()> {
     )
     .with_context(|| format!("cannot read {}", io.input.display()))?
     .into_first();
-    let out = prepared
-        .run(&vol, &ctx.exec)
-        .with_context(|| format!("{} failed", a.op.name()))?;
+    let out = match crate::gpu_cmd::segment(ctx, a.op.name(), &prepared, &vol) {
+        Ok(Some(out)) => Ok(out),
+        Ok(None) => prepared.run(&vol, &ctx.exec),
+        Err(e) => Err(e),
+    }
+    .with_context(|| format!("{} failed", a.op.name()))?;
     crate::progress::spin(
         ctx.chatty,
         format!("writing {}", io.output.display()),
