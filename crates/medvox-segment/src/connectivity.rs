@@ -101,6 +101,23 @@ pub(crate) struct Neighbours {
     steps: Vec<[isize; 3]>,
     lin: Vec<isize>,
     size: [usize; 3],
+    /// Division by nx and nx·ny by multiplication (exact below 2^32 voxels).
+    div: Option<(FastDiv, FastDiv)>,
+}
+
+/// Exact `n / d` for `n, d < 2^32` as `(n · ⌈2^64 / d⌉) >> 64` (Lemire, Kaser & Kurz 2019).
+#[derive(Debug, Clone, Copy)]
+struct FastDiv(u128);
+
+impl FastDiv {
+    fn new(d: usize) -> Self {
+        FastDiv(u128::from(u64::MAX) / d as u128 + 1)
+    }
+
+    #[inline(always)]
+    fn div(self, n: usize) -> usize {
+        ((n as u128 * self.0) >> 64) as usize
+    }
 }
 
 impl Neighbours {
@@ -112,7 +129,15 @@ impl Neighbours {
             .iter()
             .map(|d| d[0] + d[1] * sx + d[2] * sxy)
             .collect();
-        Neighbours { steps, lin, size }
+        let n = size[0] * size[1] * size[2];
+        let div = (n > 0 && n < u32::MAX as usize)
+            .then(|| (FastDiv::new(size[0]), FastDiv::new(size[0] * size[1])));
+        Neighbours {
+            steps,
+            lin,
+            size,
+            div,
+        }
     }
 
     /// Calls `f` with the linear index of each neighbour of voxel `i` inside
@@ -120,9 +145,11 @@ impl Neighbours {
     #[inline]
     pub fn for_each(&self, i: usize, mut f: impl FnMut(usize) -> bool) {
         let s = self.size;
-        let x = i % s[0];
-        let r = i / s[0];
-        let (y, z) = (r % s[1], r / s[1]);
+        let (r, z) = match self.div {
+            Some((d0, d1)) => (d0.div(i), d1.div(i)),
+            None => (i / s[0], i / (s[0] * s[1])),
+        };
+        let (x, y) = (i - r * s[0], r - z * s[1]);
         let inner = x >= 1 && x + 1 < s[0] && y >= 1 && y + 1 < s[1] && z >= 1 && z + 1 < s[2];
         for (k, d) in self.steps.iter().enumerate() {
             if !inner {
@@ -163,5 +190,36 @@ mod tests {
         }
         assert!(Connectivity::from_count("t", 7).is_err());
         assert_eq!(Connectivity::Face.offsets()[0], [0, 0, -1]);
+    }
+
+    #[test]
+    fn fast_division_is_exact() {
+        for d in [
+            1usize,
+            2,
+            3,
+            7,
+            255,
+            256,
+            257,
+            512 * 512,
+            65535,
+            1 << 31,
+            u32::MAX as usize,
+        ] {
+            let f = FastDiv::new(d);
+            for n in [
+                0usize,
+                1,
+                d - 1,
+                d,
+                d + 1,
+                12345678,
+                u32::MAX as usize - 1,
+                u32::MAX as usize,
+            ] {
+                assert_eq!(f.div(n), n / d, "{n} / {d}");
+            }
+        }
     }
 }

@@ -208,15 +208,13 @@ pub(crate) fn unravel(i: usize, size: [usize; 3]) -> [usize; 3] {
     [i % size[0], (i / size[0]) % size[1], i / plane]
 }
 
-/// One chunk: per-label partials, accumulated run by run (one map lookup per run).
-fn chunk_accs<L: Pixel>(
+/// Calls `f(key, start, end)` for each run `start..end` of equal labels whose
+/// key is not `background`.
+fn for_each_run<L: Pixel>(
     labels: &[L],
-    image: Option<&[f64]>,
-    offset: usize,
-    size: [usize; 3],
     background: i64,
-) -> Result<HashMap<i64, Acc>> {
-    let mut map: HashMap<i64, Acc> = HashMap::new();
+    mut f: impl FnMut(i64, usize, usize),
+) -> Result<()> {
     let mut i = 0;
     while i < labels.len() {
         let v = labels[i];
@@ -226,38 +224,43 @@ fn chunk_accs<L: Pixel>(
         }
         let key = label_key(OP, v)?;
         if key != background {
-            let acc = map.entry(key).or_insert_with(Acc::new);
-            acc.add_run(offset + i, j - i, size);
-            if let Some(img) = image {
-                for &x in &img[i..j] {
-                    acc.sum += x;
-                    acc.lo = acc.lo.min(x);
-                    acc.hi = acc.hi.max(x);
-                }
-            }
+            f(key, i, j);
         }
         i = j;
     }
+    Ok(())
+}
+
+/// One chunk: per-label partials, accumulated run by run (one map lookup per run).
+fn chunk_accs<L: Pixel>(
+    labels: &[L],
+    image: Option<&[f64]>,
+    offset: usize,
+    size: [usize; 3],
+    background: i64,
+) -> Result<HashMap<i64, Acc>> {
+    let mut map: HashMap<i64, Acc> = HashMap::new();
+    for_each_run(labels, background, |key, i, j| {
+        let acc = map.entry(key).or_insert_with(Acc::new);
+        acc.add_run(offset + i, j - i, size);
+        if let Some(img) = image {
+            for &x in &img[i..j] {
+                acc.sum += x;
+                acc.lo = acc.lo.min(x);
+                acc.hi = acc.hi.max(x);
+            }
+        }
+    })?;
     if let Some(img) = image {
         // Second pass for the chunk's M2 about each label's chunk mean (no cancellation).
         for acc in map.values_mut() {
             acc.mean = acc.sum / acc.n as f64;
         }
-        let mut i = 0;
-        while i < labels.len() {
-            let v = labels[i];
-            let mut j = i + 1;
-            while j < labels.len() && labels[j] == v {
-                j += 1;
-            }
-            let key = label_key(OP, v)?;
-            if key != background {
-                let acc = map.get_mut(&key).expect("label seen in the first pass");
-                let m = acc.mean;
-                acc.m2 += img[i..j].iter().map(|x| (x - m) * (x - m)).sum::<f64>();
-            }
-            i = j;
-        }
+        for_each_run(labels, background, |key, i, j| {
+            let acc = map.get_mut(&key).expect("label seen in the first pass");
+            let m = acc.mean;
+            acc.m2 += img[i..j].iter().map(|x| (x - m) * (x - m)).sum::<f64>();
+        })?;
     }
     Ok(map)
 }
