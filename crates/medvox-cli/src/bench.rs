@@ -119,6 +119,13 @@ pub fn run(ctx: &Ctx, a: Args) -> anyhow::Result<()> {
         Op::Segment { op } => Some(op.prepare(&exec)?),
         _ => None,
     };
+    if let (Op::Segment { op }, Some(p), true) = (
+        &a.op,
+        &segment,
+        ctx.device != crate::gpu_cmd::DeviceArg::Cpu,
+    ) {
+        return crate::gpu_cmd::bench_segment(ctx, op.name(), p, &vol, &input, a.repeat, a.json);
+    }
     let aux = match &a.op {
         Op::LabelStats { image: Some(p) } | Op::LabelCompare { reference: p } => Some(
             medvox::io::read(p)

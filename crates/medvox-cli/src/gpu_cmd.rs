@@ -175,7 +175,7 @@ pub fn segment(
     prepared: &crate::segment_cmd::Prepared,
     vol: &AnyVolume,
 ) -> anyhow::Result<Option<crate::segment_cmd::Output>> {
-    use crate::segment_cmd::{Output, Prepared};
+    use crate::segment_cmd::Prepared;
     use medvox::segment::auto_threshold::Method;
     if ctx.device == DeviceArg::Cpu {
         return Ok(None);
@@ -207,9 +207,19 @@ pub fn segment(
         (Err(e), _) => return Err(e),
     };
     note(format!("device: gpu ({})", gpu.context().info().name));
+    Ok(Some(segment_on(&gpu, prepared, vol)?))
+}
+
+/// Runs a segmentation op that has a GPU path (see [`segment`]) on `gpu`.
+fn segment_on(
+    gpu: &GpuBackend,
+    prepared: &crate::segment_cmd::Prepared,
+    vol: &AnyVolume,
+) -> anyhow::Result<crate::segment_cmd::Output> {
+    use crate::segment_cmd::{Output, Prepared};
     let c = gpu.context();
-    Ok(Some(match prepared {
-        Prepared::Auto(p, _) => {
+    Ok(match prepared {
+        Prepared::Auto(p, None) => {
             let t = medvox::gpu::ops::otsu::otsu(c, vol, p.bins)?;
             Output {
                 image: t.mask.into(),
@@ -223,6 +233,94 @@ pub fn segment(
                 image: l.labels.into(),
             }
         }
-        _ => unreachable!("checked above"),
-    }))
+        _ => anyhow::bail!("no GPU kernel for this segmentation op"),
+    })
+}
+
+/// `medvox bench segment otsu|components --device gpu|auto`: end-to-end times
+/// (upload, op, download, host numbering) and kernel times on a resident input
+/// (Otsu: range, histogram, threshold and the mask's readback; components: the
+/// union–find, the readback of the roots and the host numbering).
+pub fn bench_segment(
+    ctx: &Ctx,
+    name: &str,
+    prepared: &crate::segment_cmd::Prepared,
+    vol: &AnyVolume,
+    input: &std::path::Path,
+    repeat: usize,
+    json: bool,
+) -> anyhow::Result<()> {
+    use crate::segment_cmd::Prepared;
+    use medvox::gpu::ops;
+    let quiet = Ctx {
+        quiet: true,
+        ..ctx.clone()
+    };
+    // Errors (or falls back under auto) as the command does; the first run is the warm-up.
+    let Some(_) = segment(&quiet, name, prepared, vol)? else {
+        anyhow::bail!("{name}: no GPU run (device: cpu)");
+    };
+    let gpu = GpuBackend::new()?;
+    let c = gpu.context();
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let repeat = repeat.max(1);
+    let (mut e2e, mut kernel) = (Vec::new(), Vec::new());
+    for _ in 0..repeat {
+        let t = std::time::Instant::now();
+        std::hint::black_box(segment_on(&gpu, prepared, vol)?);
+        e2e.push(t.elapsed().as_secs_f64());
+    }
+    let fits = vol.len() as u64 * 4 <= c.max_binding();
+    if fits {
+        let v = medvox::gpu::GpuVolume::upload(c, vol)?;
+        c.wait()?;
+        for _ in 0..repeat {
+            let t = std::time::Instant::now();
+            match prepared {
+                Prepared::Auto(p, _) => drop(ops::otsu::otsu_device(c, &v, p.bins)?),
+                Prepared::Components(p) => drop(ops::components::components(c, &v, p)?),
+                _ => unreachable!("segment() accepted the op"),
+            }
+            kernel.push(t.elapsed().as_secs_f64());
+        }
+    }
+    let bytes_per_voxel = match prepared {
+        Prepared::Auto(..) => ops::otsu::BYTES_PER_VOXEL,
+        _ => ops::components::BYTES_PER_VOXEL,
+    };
+    let info = c.info();
+    let k = if fits { median(&mut kernel.clone()) } else { f64::NAN };
+    let e = median(&mut e2e.clone());
+    let r = GpuReport {
+        op: name.into(),
+        params: serde_json::Value::Null,
+        input: input.display().to_string(),
+        device: "gpu".into(),
+        adapter: info.name.clone(),
+        backend: info.backend.clone(),
+        seconds: k,
+        kernel_seconds: k,
+        end_to_end_seconds: e,
+        kernel_times: kernel,
+        end_to_end_times: e2e,
+        kernel_timer: "wall clock, input resident, result read back".into(),
+        tiles: usize::from(!fits) + 1,
+        voxels: vol.len(),
+        bytes_per_voxel,
+        voxels_per_second: vol.len() as f64 / k,
+        gb_per_second: (bytes_per_voxel * vol.len() as u64) as f64 / k / 1e9,
+        end_to_end_gb_per_second: vol.nbytes() as f64 / e / 1e9,
+    };
+    if json {
+        println!("{}", serde_json::to_string(&r)?);
+    } else {
+        println!(
+            "{} {} on {}: kernel {:.5} s, end-to-end {:.5} s (median of {repeat})",
+            r.op, r.input, r.adapter, r.kernel_seconds, r.end_to_end_seconds
+        );
+    }
+    Ok(())
 }

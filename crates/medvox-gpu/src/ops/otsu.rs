@@ -88,9 +88,7 @@ impl std::ops::Deref for Slab<'_> {
 
 /// Otsu threshold of a host volume with `bins` bins: the mask and the threshold.
 pub fn otsu(ctx: &GpuContext, vol: &AnyVolume, bins: usize) -> Result<Thresholded> {
-    if !(2..=1 << 20).contains(&bins) {
-        return Err(bad("bins", format!("must be 2..=1048576, got {bins}")));
-    }
+    check_bins(bins)?;
     let voxels = to_f32(vol)?;
     let size = vol.size();
     let plane = size[0] * size[1];
@@ -120,12 +118,40 @@ pub fn otsu(ctx: &GpuContext, vol: &AnyVolume, bins: usize) -> Result<Thresholde
             None => Slab::Uploaded(upload(s)?),
         })
     };
+    run(ctx, ty, size, *vol.geometry(), bins, &slabs, slab)
+}
+
+/// Otsu threshold of a device volume (one slab, no upload; the mask is downloaded).
+pub fn otsu_device(ctx: &GpuContext, v: &GpuVolume, bins: usize) -> Result<Thresholded> {
+    check_bins(bins)?;
+    let s = v.size();
+    let slab = |_| -> Result<Slab<'_>> { Ok(Slab::Resident(v)) };
+    run(ctx, v.pixel_type(), s, *v.geometry(), bins, &[(0, s[2])], slab)
+}
+
+fn check_bins(bins: usize) -> Result<()> {
+    if !(2..=1 << 20).contains(&bins) {
+        return Err(bad("bins", format!("must be 2..=1048576, got {bins}")));
+    }
+    Ok(())
+}
+
+/// The three steps over the z-slabs `slabs`, each given on the device by `slab`.
+fn run<'a>(
+    ctx: &GpuContext,
+    ty: PixelType,
+    size: [usize; 3],
+    geometry: Geometry,
+    bins: usize,
+    slabs: &[(usize, usize)],
+    slab: impl Fn((usize, usize)) -> Result<Slab<'a>>,
+) -> Result<Thresholded> {
     let (lo, hi) = match ty {
         PixelType::U8 => (-0.5, 255.5),
         PixelType::I8 => (-128.5, 127.5),
         _ => {
             let (mut mn, mut mx) = (f64::INFINITY, f64::NEG_INFINITY);
-            for &s in &slabs {
+            for &s in slabs {
                 let (_, r) = pointwise::min_max(ctx, ctx.encoder(), &*slab(s)?)?;
                 if let Some((a, b)) = r {
                     (mn, mx) = (mn.min(a), mx.max(b));
@@ -143,7 +169,7 @@ pub fn otsu(ctx: &GpuContext, vol: &AnyVolume, bins: usize) -> Result<Thresholde
     let mut h = bounds(bins, lo, hi);
     let mut edges: Vec<f32> = h.min.iter().map(|&b| histogram::f32_edge(b)).collect();
     edges.push(histogram::f32_edge(hi));
-    for &s in &slabs {
+    for &s in slabs {
         let c = histogram::counts(ctx, ctx.encoder(), &*slab(s)?, &edges)?;
         h.counts.iter_mut().zip(c).for_each(|(a, b)| *a += b);
     }
@@ -160,8 +186,8 @@ pub fn otsu(ctx: &GpuContext, vol: &AnyVolume, bins: usize) -> Result<Thresholde
             f.next_up()
         }
     };
-    let mut mask: Vec<u8> = Vec::with_capacity(voxels.len());
-    for &s in &slabs {
+    let mut mask: Vec<u8> = Vec::with_capacity(size.iter().product());
+    for &s in slabs {
         let v = slab(s)?;
         let mut enc = ctx.encoder();
         let m = pointwise::threshold(
@@ -178,7 +204,7 @@ pub fn otsu(ctx: &GpuContext, vol: &AnyVolume, bins: usize) -> Result<Thresholde
         mask.extend(m.download_f32(ctx)?.into_iter().map(|x| x as u8));
     }
     Ok(Thresholded {
-        mask: Volume::from_vec(size, mask, *vol.geometry())?,
+        mask: Volume::from_vec(size, mask, geometry)?,
         thresholds: vec![t],
     })
 }
