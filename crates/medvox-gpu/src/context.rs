@@ -380,6 +380,40 @@ impl GpuContext {
         pass.dispatch_workgroups(gx as u32, gy as u32, 1);
     }
 
+    /// Records `entry` of kernel `code` once per voxel of `src` into a new volume of
+    /// pixel type `pixel` (uniform dims from `src`, then `ia`/`fa`; optional aux).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn per_voxel(
+        &self,
+        enc: &mut wgpu::CommandEncoder,
+        (key, code, entry): (&'static str, &'static str, &'static str),
+        src: &crate::volume::GpuVolume,
+        pixel: medvox_core::PixelType,
+        ia: [i32; 4],
+        fa: [f32; 4],
+        aux: Option<&wgpu::Buffer>,
+    ) -> crate::volume::GpuVolume {
+        let s = src.size();
+        let u = Uniform {
+            dims: [s[0] as u32, s[1] as u32, s[2] as u32, src.len() as u32],
+            ia,
+            fa,
+            ..Default::default()
+        };
+        let dst = crate::volume::GpuVolume::like(self, src, pixel);
+        let pipe = self.pipeline(key, code, entry);
+        self.dispatch(
+            enc,
+            &pipe,
+            &u,
+            &src.buffer,
+            &dst.buffer,
+            aux,
+            src.len() as u64,
+        );
+        dst
+    }
+
     /// Starts timing the passes recorded from now on with GPU timestamps (first
     /// pass's start to last pass's end); false when the adapter has no timestamp queries.
     pub(crate) fn start_timer(&self) -> bool {

@@ -8,7 +8,7 @@
 use medvox_core::PixelType;
 use medvox_filters::GradientMagnitudeParams;
 
-use crate::context::{GpuContext, Uniform};
+use crate::context::GpuContext;
 use crate::volume::GpuVolume;
 
 const SRC: &str = include_str!("gradient.wgsl");
@@ -23,7 +23,6 @@ pub fn gradient_magnitude(
     src: &GpuVolume,
     p: &GradientMagnitudeParams,
 ) -> GpuVolume {
-    let s = src.size();
     let sp = src.geometry().spacing;
     let d = |a: usize| {
         if p.use_spacing {
@@ -32,21 +31,13 @@ pub fn gradient_magnitude(
             2.0
         }
     };
-    let u = Uniform {
-        dims: [s[0] as u32, s[1] as u32, s[2] as u32, src.len() as u32],
-        fa: [d(0), d(1), d(2), 0.0],
-        ..Default::default()
-    };
-    let dst = GpuVolume::like(ctx, src, PixelType::F32);
-    let pipe = ctx.pipeline("gradient", SRC, "gradient");
-    ctx.dispatch(
+    ctx.per_voxel(
         enc,
-        &pipe,
-        &u,
-        &src.buffer,
-        &dst.buffer,
+        ("gradient", SRC, "gradient"),
+        src,
+        PixelType::F32,
+        [0; 4],
+        [d(0), d(1), d(2), 0.0],
         None,
-        src.len() as u64,
-    );
-    dst
+    )
 }

@@ -7,7 +7,7 @@
 
 use medvox_filters::MedianParams;
 
-use crate::context::{GpuContext, Uniform};
+use crate::context::GpuContext;
 use crate::error::{GpuError, Result};
 use crate::volume::GpuVolume;
 
@@ -41,23 +41,14 @@ pub fn median(
             ),
         });
     }
-    let dst = GpuVolume::like(ctx, src, src.pixel_type());
-    let s = src.size();
     let r = p.radius;
-    let u = Uniform {
-        dims: [s[0] as u32, s[1] as u32, s[2] as u32, src.len() as u32],
-        ia: [r[0] as i32, r[1] as i32, r[2] as i32, 0],
-        ..Default::default()
-    };
-    let pipe = ctx.pipeline("median", SRC, "median");
-    ctx.dispatch(
+    Ok(ctx.per_voxel(
         enc,
-        &pipe,
-        &u,
-        &src.buffer,
-        &dst.buffer,
+        ("median", SRC, "median"),
+        src,
+        src.pixel_type(),
+        [r[0] as i32, r[1] as i32, r[2] as i32, 0],
+        [0.0; 4],
         None,
-        src.len() as u64,
-    );
-    Ok(dst)
+    ))
 }

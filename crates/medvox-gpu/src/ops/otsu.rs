@@ -126,7 +126,15 @@ pub fn otsu_device(ctx: &GpuContext, v: &GpuVolume, bins: usize) -> Result<Thres
     check_bins(bins)?;
     let s = v.size();
     let slab = |_| -> Result<Slab<'_>> { Ok(Slab::Resident(v)) };
-    run(ctx, v.pixel_type(), s, *v.geometry(), bins, &[(0, s[2])], slab)
+    run(
+        ctx,
+        v.pixel_type(),
+        s,
+        *v.geometry(),
+        bins,
+        &[(0, s[2])],
+        slab,
+    )
 }
 
 fn check_bins(bins: usize) -> Result<()> {

@@ -8,7 +8,7 @@
 
 use medvox_core::PixelType;
 
-use crate::context::{GpuContext, Uniform};
+use crate::context::GpuContext;
 use crate::volume::GpuVolume;
 
 const SRC: &str = include_str!("sobel.wgsl");
@@ -18,21 +18,13 @@ pub const BYTES_PER_VOXEL: u64 = 8;
 
 /// Sobel magnitude to f32.
 pub fn sobel(ctx: &GpuContext, enc: &mut wgpu::CommandEncoder, src: &GpuVolume) -> GpuVolume {
-    let s = src.size();
-    let u = Uniform {
-        dims: [s[0] as u32, s[1] as u32, s[2] as u32, src.len() as u32],
-        ..Default::default()
-    };
-    let dst = GpuVolume::like(ctx, src, PixelType::F32);
-    let pipe = ctx.pipeline("sobel", SRC, "sobel");
-    ctx.dispatch(
+    ctx.per_voxel(
         enc,
-        &pipe,
-        &u,
-        &src.buffer,
-        &dst.buffer,
+        ("sobel", SRC, "sobel"),
+        src,
+        PixelType::F32,
+        [0; 4],
+        [0.0; 4],
         None,
-        src.len() as u64,
-    );
-    dst
+    )
 }
