@@ -292,7 +292,11 @@ pub fn bench_segment(
         _ => ops::components::BYTES_PER_VOXEL,
     };
     let info = c.info();
-    let k = if fits { median(&mut kernel.clone()) } else { f64::NAN };
+    let k = if fits {
+        median(&mut kernel.clone())
+    } else {
+        f64::NAN
+    };
     let e = median(&mut e2e.clone());
     let r = GpuReport {
         op: name.into(),
