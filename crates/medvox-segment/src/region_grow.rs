@@ -228,8 +228,8 @@ pub fn region_grow<T: Pixel>(
     }
     let data = vol.as_slice();
     let mut out = vol.zeros_like::<u8>();
+    // Grows into `out`, which must be all zeros.
     let grow_interval = |lo: f64, hi: f64, out: &mut Volume<u8>| {
-        out.as_slice_mut().fill(0);
         flood(
             size,
             &seeds,
@@ -380,6 +380,7 @@ pub fn region_grow<T: Pixel>(
                     break;
                 }
                 (lo, hi) = interval(mean, var);
+                out.as_slice_mut().fill(0);
                 grow_interval(lo, hi, &mut out);
             }
             Ok(Grown {
