@@ -29,9 +29,23 @@ const GROUPS: u64 = 1024;
 pub fn f32_edge(b: f64) -> f32 {
     let f = b as f32;
     if f64::from(f) < b {
-        f.next_up()
+        next_up(f)
     } else {
         f
+    }
+}
+
+/// The smallest f32 above `f` (`f32::next_up`, stable only since Rust 1.86,
+/// above the crate's MSRV): `f` itself for NaN and `+∞`.
+pub fn next_up(f: f32) -> f32 {
+    if f.is_nan() || f == f32::INFINITY {
+        f
+    } else if f == 0.0 {
+        f32::from_bits(1)
+    } else if f > 0.0 {
+        f32::from_bits(f.to_bits() + 1)
+    } else {
+        f32::from_bits(f.to_bits() - 1)
     }
 }
 
@@ -72,4 +86,22 @@ pub fn counts(
     ctx.submit(enc)?;
     let c: Vec<u32> = bytemuck::pod_collect_to_vec(&ctx.read(&hist, nb as u64 * 4)?);
     Ok(c.into_iter().map(u64::from).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::next_up;
+
+    #[test]
+    fn next_up_steps_one_ulp() {
+        assert_eq!(next_up(1.0), 1.0 + f32::EPSILON);
+        assert_eq!(next_up(0.0), f32::from_bits(1));
+        assert_eq!(next_up(-0.0), f32::from_bits(1));
+        assert_eq!(next_up(-f32::from_bits(1)), -0.0);
+        assert_eq!(next_up(-1.0), -1.0 + f32::EPSILON / 2.0);
+        assert_eq!(next_up(f32::MAX), f32::INFINITY);
+        assert_eq!(next_up(f32::NEG_INFINITY), f32::MIN);
+        assert_eq!(next_up(f32::INFINITY), f32::INFINITY);
+        assert!(next_up(f32::NAN).is_nan());
+    }
 }

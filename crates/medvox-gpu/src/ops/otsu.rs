@@ -191,7 +191,7 @@ fn run<'a>(
         if f64(f) > t {
             f
         } else {
-            f.next_up()
+            histogram::next_up(f)
         }
     };
     let mut mask: Vec<u8> = Vec::with_capacity(size.iter().product());
