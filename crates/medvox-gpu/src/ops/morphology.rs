@@ -15,7 +15,7 @@
 
 use medvox_filters::{Kernel, MorphOp, MorphologyParams};
 
-use crate::context::{GpuContext, Uniform};
+use crate::context::GpuContext;
 use crate::error::Result;
 use crate::volume::GpuVolume;
 
@@ -33,36 +33,15 @@ fn grey(
     kernel: Kernel,
     max: bool,
 ) -> GpuVolume {
-    let s = src.size();
-    let dims = [s[0] as u32, s[1] as u32, s[2] as u32, src.len() as u32];
     let ty = src.pixel_type();
     match kernel {
         Kernel::Box => {
-            let pipe = ctx.pipeline("morphology", SRC, "line");
-            let mut cur: Option<GpuVolume> = None;
-            for (a, &ra) in r.iter().enumerate() {
-                if ra == 0 {
-                    continue;
-                }
-                let from = cur.as_ref().unwrap_or(src);
-                let dst = GpuVolume::like(ctx, from, ty);
-                let u = Uniform {
-                    dims,
-                    ia: [a as i32, ra as i32, 0, i32::from(max)],
-                    ..Default::default()
-                };
-                ctx.dispatch(
-                    enc,
-                    &pipe,
-                    &u,
-                    &from.buffer,
-                    &dst.buffer,
-                    None,
-                    src.len() as u64,
-                );
-                cur = Some(dst);
-            }
-            cur.unwrap_or_else(|| super::pointwise::cast(ctx, enc, src, ty))
+            let axes = (0..3).filter(|&a| r[a] > 0);
+            super::chain(src, axes, |v, a| {
+                let ia = [a as i32, r[a] as i32, 0, i32::from(max)];
+                ctx.per_voxel(enc, ("morphology", SRC, "line"), v, ty, ia, [0.0; 4], None)
+            })
+            .unwrap_or_else(|| super::pointwise::cast(ctx, enc, src, ty))
         }
         Kernel::Ball => {
             let mut list = Vec::new();
@@ -74,23 +53,9 @@ fn grey(
                 }
             }
             let aux = ctx.aux(&list);
-            let dst = GpuVolume::like(ctx, src, ty);
-            let u = Uniform {
-                dims,
-                ia: [(list.len() / 3) as i32, 0, 0, i32::from(max)],
-                ..Default::default()
-            };
-            let pipe = ctx.pipeline("morphology", SRC, "runs");
-            ctx.dispatch(
-                enc,
-                &pipe,
-                &u,
-                &src.buffer,
-                &dst.buffer,
-                Some(&aux),
-                src.len() as u64,
-            );
-            dst
+            let ia = [(list.len() / 3) as i32, 0, 0, i32::from(max)];
+            let key = ("morphology", SRC, "runs");
+            ctx.per_voxel(enc, key, src, ty, ia, [0.0; 4], Some(&aux))
         }
     }
 }

@@ -17,7 +17,7 @@
 use medvox_core::PixelType;
 use medvox_filters::{GaussianParams, MeanParams};
 
-use crate::context::{GpuContext, Uniform};
+use crate::context::GpuContext;
 use crate::error::Result;
 use crate::volume::GpuVolume;
 
@@ -31,30 +31,18 @@ fn pass(
     ctx: &GpuContext,
     enc: &mut wgpu::CommandEncoder,
     src: &GpuVolume,
-    axis: usize,
-    w: &[f32],
-    div: f32,
+    (axis, w, div): &(usize, Vec<f32>, f32),
 ) -> GpuVolume {
-    let dst = GpuVolume::like(ctx, src, PixelType::F32);
-    let s = src.size();
-    let u = Uniform {
-        dims: [s[0] as u32, s[1] as u32, s[2] as u32, src.len() as u32],
-        ia: [axis as i32, w.len() as i32 - 1, 0, 0],
-        fa: [div, 0.0, 0.0, 0.0],
-        ..Default::default()
-    };
     let aux = ctx.aux(w);
-    let pipe = ctx.pipeline("separable", SRC, "conv1d");
-    ctx.dispatch(
+    ctx.per_voxel(
         enc,
-        &pipe,
-        &u,
-        &src.buffer,
-        &dst.buffer,
+        ("separable", SRC, "conv1d"),
+        src,
+        PixelType::F32,
+        [*axis as i32, w.len() as i32 - 1, 0, 0],
+        [*div, 0.0, 0.0, 0.0],
         Some(&aux),
-        src.len() as u64,
-    );
-    dst
+    )
 }
 
 /// Runs the passes `(axis, half kernel, divisor)` in order; none: an f32 copy.
@@ -64,15 +52,8 @@ fn passes(
     src: &GpuVolume,
     list: &[(usize, Vec<f32>, f32)],
 ) -> GpuVolume {
-    if list.is_empty() {
-        return super::pointwise::affine(ctx, enc, src, 0.0, 0.0, 1.0);
-    }
-    let mut cur: Option<GpuVolume> = None;
-    for (axis, w, div) in list {
-        let next = pass(ctx, enc, cur.as_ref().unwrap_or(src), *axis, w, *div);
-        cur = Some(next);
-    }
-    cur.expect("at least one pass")
+    super::chain(src, list, |v, p| pass(ctx, enc, v, p))
+        .unwrap_or_else(|| super::pointwise::affine(ctx, enc, src, 0.0, 0.0, 1.0))
 }
 
 /// Exact Gaussian to f32 ([`medvox_filters::gaussian()`]).
