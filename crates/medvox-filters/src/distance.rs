@@ -205,62 +205,64 @@ fn edt_into<T: Copy + Sync>(
     let [nx, ny, nz] = size;
     let plane = nx * ny;
     exec.install(|| {
-        // Pass 1 (z): voxels to the nearest target in the same column, as f32 counts.
-        out[..plane]
-            .par_chunks_mut(nx)
-            .zip(src[..plane].par_chunks(nx))
-            .for_each(|(o, s)| {
-                for (o, &s) in o.iter_mut().zip(s) {
-                    *o = if target(s) { 0.0 } else { f32::INFINITY };
+        // Pass 1 (z): voxels to the nearest target in the same column, as f32
+        // counts; each task sweeps one chunk of columns down and up all planes.
+        const COLS: usize = 2048;
+        let mut chunks: Vec<Vec<&mut [f32]>> = (0..plane.div_ceil(COLS))
+            .map(|_| Vec::with_capacity(nz))
+            .collect();
+        for pl in out.chunks_mut(plane) {
+            for (k, c) in pl.chunks_mut(COLS).enumerate() {
+                chunks[k].push(c);
+            }
+        }
+        chunks.into_par_iter().enumerate().for_each(|(k, mut zs)| {
+            let x0 = k * COLS;
+            let mut prev: Option<&[f32]> = None;
+            for (z, o) in zs.iter_mut().enumerate() {
+                let s = &src[z * plane + x0..][..o.len()];
+                match prev {
+                    None => o
+                        .iter_mut()
+                        .zip(s)
+                        .for_each(|(o, &s)| *o = if target(s) { 0.0 } else { f32::INFINITY }),
+                    Some(p) => o
+                        .iter_mut()
+                        .zip(p)
+                        .zip(s)
+                        .for_each(|((o, &p), &s)| *o = if target(s) { 0.0 } else { p + 1.0 }),
                 }
-            });
-        for z in 1..nz {
-            let (prev, cur) = out[(z - 1) * plane..(z + 1) * plane].split_at_mut(plane);
-            cur.par_chunks_mut(nx)
-                .zip(prev.par_chunks(nx))
-                .zip(src[z * plane..(z + 1) * plane].par_chunks(nx))
-                .for_each(|((o, p), s)| {
-                    for ((o, &p), &s) in o.iter_mut().zip(p).zip(s) {
-                        *o = if target(s) { 0.0 } else { p + 1.0 };
-                    }
-                });
-        }
-        for z in (0..nz.saturating_sub(1)).rev() {
-            let (cur, next) = out[z * plane..(z + 2) * plane].split_at_mut(plane);
-            cur.par_chunks_mut(nx)
-                .zip(next.par_chunks(nx))
-                .for_each(|(o, n)| {
-                    for (o, &n) in o.iter_mut().zip(n) {
-                        *o = o.min(n + 1.0);
-                    }
-                });
-        }
+                prev = Some(&**o);
+            }
+            for z in (0..zs.len().saturating_sub(1)).rev() {
+                let (cur, next) = zs.split_at_mut(z + 1);
+                for (o, &n) in cur[z].iter_mut().zip(next[0].iter()) {
+                    *o = o.min(n + 1.0);
+                }
+            }
+        });
         // Passes 2 (y) and 3 (x), one z-plane per task.
         let sz2 = sp[2] * sp[2];
         out.par_chunks_mut(plane).for_each_init(
-            || Lines::new(nx.max(ny)),
+            || Lines::new(nx, ny),
             |w, pl| plane_pass(pl, nx, ny, sz2, sp[1], sp[0], w),
         );
     });
 }
 
-/// Scratch space of the 1D lower-envelope passes.
+/// Scratch space of one plane's passes.
 struct Lines {
-    g: Vec<f64>,
-    t: Vec<f64>,
-    d: Vec<f64>,
-    v: Vec<usize>,
-    z: Vec<f64>,
+    a: Vec<f64>,
+    b: Vec<f64>,
+    v: Vec<[f64; 3]>,
 }
 
 impl Lines {
-    fn new(n: usize) -> Self {
+    fn new(nx: usize, ny: usize) -> Self {
         Lines {
-            g: Vec::new(),
-            t: Vec::new(),
-            d: vec![0.0; n],
-            v: Vec::with_capacity(n),
-            z: Vec::with_capacity(n + 1),
+            a: vec![0.0; nx * ny],
+            b: vec![0.0; nx * ny],
+            v: Vec::with_capacity(nx.max(ny)),
         }
     }
 }
@@ -268,41 +270,51 @@ impl Lines {
 /// Column counts of one z-plane → distances (y pass then x pass). The y pass runs
 /// on the transposed plane so that every line is contiguous.
 fn plane_pass(pl: &mut [f32], nx: usize, ny: usize, sz2: f64, sy: f64, sx: f64, w: &mut Lines) {
-    let Lines { g, t, d, v, z } = w;
-    g.clear();
-    g.extend(pl.iter().map(|&c| {
+    let Lines { a, b, v } = w;
+    let sq = |c: f32| {
         if c.is_finite() {
             let c = c as f64;
             c * c * sz2
         } else {
             f64::INFINITY
         }
-    }));
+    };
     if ny > 1 {
-        t.resize(g.len(), 0.0);
-        transpose(g, t, ny, nx);
-        for col in t.chunks_exact_mut(ny) {
-            envelope_runs(col, sy, &mut d[..ny], v, z);
-            col.copy_from_slice(&d[..ny]);
+        transpose(pl, a, ny, nx, sq);
+        for (col, d) in a.chunks_exact(ny).zip(b.chunks_exact_mut(ny)) {
+            envelope_runs(col, sy, d, v);
         }
-        transpose(t, g, nx, ny);
+        transpose(b, a, nx, ny, |x| x);
+    } else {
+        a.iter_mut().zip(pl.iter()).for_each(|(a, &c)| *a = sq(c));
     }
-    for (row, orow) in g.chunks_exact(nx).zip(pl.chunks_exact_mut(nx)) {
-        envelope_runs(row, sx, &mut d[..nx], v, z);
+    for ((row, d), orow) in a
+        .chunks_exact(nx)
+        .zip(b.chunks_exact_mut(nx))
+        .zip(pl.chunks_exact_mut(nx))
+    {
+        envelope_runs(row, sx, d, v);
         for (o, &e) in orow.iter_mut().zip(d.iter()) {
             *o = e.sqrt() as f32;
         }
     }
 }
 
-/// `dst` (cols × rows) = transpose of `src` (rows × cols), in cache-sized tiles.
-fn transpose(src: &[f64], dst: &mut [f64], rows: usize, cols: usize) {
-    const B: usize = 32;
+/// `dst` (cols × rows) = `f` of the transpose of `src` (rows × cols), in tiles.
+fn transpose<S: Copy>(src: &[S], dst: &mut [f64], rows: usize, cols: usize, f: impl Fn(S) -> f64) {
+    // 8 × 8 tiles: 8 destination lines stay in L1 even for power-of-two strides.
+    const B: usize = 8;
+    assert!(src.len() >= rows * cols && dst.len() >= rows * cols);
     for r0 in (0..rows).step_by(B) {
+        let r1 = (r0 + B).min(rows);
         for c0 in (0..cols).step_by(B) {
-            for r in r0..(r0 + B).min(rows) {
-                for c in c0..(c0 + B).min(cols) {
-                    dst[c * rows + r] = src[r * cols + c];
+            let c1 = (c0 + B).min(cols);
+            for r in r0..r1 {
+                for c in c0..c1 {
+                    // SAFETY: r < rows and c < cols, and both slices hold rows × cols.
+                    unsafe {
+                        *dst.get_unchecked_mut(c * rows + r) = f(*src.get_unchecked(r * cols + c))
+                    };
                 }
             }
         }
@@ -312,7 +324,7 @@ fn transpose(src: &[f64], dst: &mut [f64], rows: usize, cols: usize) {
 /// [`envelope`] on each run of non-zero values with its bounding zeros: a zero at
 /// `p` is closer to every voxel beyond it than any value further out, so the runs
 /// are independent; zeros stay 0 without any work.
-fn envelope_runs(f: &[f64], s: f64, d: &mut [f64], v: &mut Vec<usize>, z: &mut Vec<f64>) {
+fn envelope_runs(f: &[f64], s: f64, d: &mut [f64], v: &mut Vec<[f64; 3]>) {
     let n = f.len();
     let mut i = 0;
     while i < n {
@@ -324,7 +336,7 @@ fn envelope_runs(f: &[f64], s: f64, d: &mut [f64], v: &mut Vec<usize>, z: &mut V
         let j = f[i..].iter().position(|&x| x == 0.0).map_or(n, |k| i + k);
         let lo = i.saturating_sub(1);
         let hi = (j + 1).min(n);
-        envelope(&f[lo..hi], s, &mut d[lo..hi], v, z);
+        envelope(&f[lo..hi], s, &mut d[lo..hi], v);
         if lo < i {
             d[lo] = 0.0;
         }
@@ -335,33 +347,29 @@ fn envelope_runs(f: &[f64], s: f64, d: &mut [f64], v: &mut Vec<usize>, z: &mut V
     }
 }
 
-/// `d[q] = min_p (q·s − p·s)² + f[p]` (f may hold +∞) by the lower envelope of parabolas.
-fn envelope(f: &[f64], s: f64, d: &mut [f64], v: &mut Vec<usize>, z: &mut Vec<f64>) {
+/// `d[q] = min_p (q·s − p·s)² + f[p]` (f may hold +∞) by the lower envelope of
+/// parabolas (Felzenszwalb–Huttenlocher): the stack holds each parabola's vertex
+/// `p·s`, its value `f[p] + (p·s)²` at 0 and where it starts to be the lowest.
+fn envelope(f: &[f64], s: f64, d: &mut [f64], v: &mut Vec<[f64; 3]>) {
     v.clear();
-    z.clear();
     for (q, &fq) in f.iter().enumerate() {
         if fq == f64::INFINITY {
             continue;
         }
         let pq = q as f64 * s;
         let hq = fq + pq * pq;
-        loop {
-            let Some(&r) = v.last() else {
-                v.push(q);
-                z.push(f64::NEG_INFINITY);
-                break;
+        let start = loop {
+            let Some(&[pr, hr, zr]) = v.last() else {
+                break f64::NEG_INFINITY;
             };
-            let pr = r as f64 * s;
-            let x = (hq - (f[r] + pr * pr)) / (2.0 * (pq - pr));
-            if x <= *z.last().expect("z and v have the same length") {
+            // The intersection (hq − hr) / 2(pq − pr) lies at or before zr: drop r.
+            if hq - hr <= zr * (2.0 * (pq - pr)) {
                 v.pop();
-                z.pop();
             } else {
-                v.push(q);
-                z.push(x);
-                break;
+                break (hq - hr) / (2.0 * (pq - pr));
             }
-        }
+        };
+        v.push([pq, hq, start]);
     }
     if v.is_empty() {
         d.fill(f64::INFINITY);
@@ -370,10 +378,10 @@ fn envelope(f: &[f64], s: f64, d: &mut [f64], v: &mut Vec<usize>, z: &mut Vec<f6
     let mut k = 0;
     for (q, dq) in d.iter_mut().enumerate() {
         let pq = q as f64 * s;
-        while k + 1 < v.len() && z[k + 1] < pq {
+        while k + 1 < v.len() && v[k + 1][2] < pq {
             k += 1;
         }
-        let pv = v[k] as f64 * s;
-        *dq = (pq - pv) * (pq - pv) + f[v[k]];
+        let [pv, hv, _] = v[k];
+        *dq = (pq - pv) * (pq - pv) + (hv - pv * pv);
     }
 }

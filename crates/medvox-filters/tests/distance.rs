@@ -74,6 +74,7 @@ fn unsigned_matches_brute_force() {
         ([1, 12, 9], 20),
         ([13, 1, 1], 30),
         ([6, 6, 6], 1),
+        ([70, 40, 4], 8),
     ] {
         let v = mask(size, 1, density);
         let sp = v.geometry().spacing;
