@@ -67,6 +67,19 @@ fn convert<T: Pixel, U: Pixel>(src: &[T], dst: &mut [U]) {
                 *d = U::from_f64(s.to_f64());
             }
         }
+        (PixelType::F32, true) if U::TYPE.size() <= 2 => {
+            // The bounds of 8- and 16-bit types are f32 values: clamp, truncate and
+            // round in f32 and i32 (exact; vectorises).
+            let (lo, hi) = (U::MIN as f32, U::MAX as f32);
+            for (d, &s) in dst.iter_mut().zip(src) {
+                let x = s.to_f64() as f32;
+                let c = if x.is_nan() { 0.0 } else { x.clamp(lo, hi) };
+                // SAFETY: c is finite and within an 8/16-bit range.
+                let t: i32 = unsafe { c.to_int_unchecked() };
+                let f = c - t as f32;
+                *d = small(t + i32::from(f >= 0.5) - i32::from(f <= -0.5));
+            }
+        }
         (PixelType::F32, true) => {
             for (d, &s) in dst.iter_mut().zip(src) {
                 let v = s.to_f64();
@@ -101,6 +114,25 @@ fn whole<U: Pixel>(v: f64) -> U {
         PixelType::I32 => to!(i32),
         PixelType::F32 => to!(f32),
         PixelType::F64 => to!(f64),
+    }
+}
+
+/// `v as U` for an 8- or 16-bit integer `U` and a `v` in its range.
+#[inline(always)]
+fn small<U: Pixel>(v: i32) -> U {
+    macro_rules! to {
+        ($t:ty) => {{
+            assert_eq!(std::mem::size_of::<$t>(), std::mem::size_of::<U>());
+            // SAFETY: same size, and `U: Pixel` is `Pod`: every bit pattern is a `U`.
+            unsafe { std::mem::transmute_copy::<$t, U>(&(v as $t)) }
+        }};
+    }
+    match U::TYPE {
+        PixelType::U8 => to!(u8),
+        PixelType::I8 => to!(i8),
+        PixelType::U16 => to!(u16),
+        PixelType::I16 => to!(i16),
+        _ => unreachable!("small() is only called for 8- and 16-bit types"),
     }
 }
 

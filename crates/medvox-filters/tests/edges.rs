@@ -410,8 +410,18 @@ fn cast_every_pair_follows_from_f64() {
         254.6,
         70000.2,
         f64::NAN,
+        0.49999997,
+        -0.49999997,
+        -1.5,
+        32767.5,
+        -32768.5,
+        255.49998,
+        8388607.5,
+        1e30,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
     ];
-    let src = Volume::from_vec([10, 1, 1], vals.to_vec(), aniso()).unwrap();
+    let src = Volume::from_vec([vals.len(), 1, 1], vals.to_vec(), aniso()).unwrap();
     for from in PixelType::ALL {
         let a = AnyVolume::from(src.clone()).cast(from);
         for to in PixelType::ALL {
@@ -444,7 +454,7 @@ fn cast_every_pair_follows_from_f64() {
     )
     .unwrap();
     assert_eq!(
-        u8s.to_volume::<u8>().as_slice(),
+        &u8s.to_volume::<u8>().as_slice()[..10],
         &[0, 0, 0, 0, 0, 1, 2, 255, 255, 0]
     );
     let i16s = cast(
@@ -456,7 +466,7 @@ fn cast_every_pair_follows_from_f64() {
     )
     .unwrap();
     assert_eq!(
-        i16s.to_volume::<i16>().as_slice(),
+        &i16s.to_volume::<i16>().as_slice()[..10],
         &[-301, -129, -3, 0, 0, 1, 2, 255, 32767, 0]
     );
 }
