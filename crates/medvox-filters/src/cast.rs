@@ -5,8 +5,9 @@
 //! to the type's range and map NaN to 0; f64 → f32 rounds to nearest. Geometry is
 //! kept. The loops take shortcuts with the same result: integer and float sources
 //! convert with one saturating `as` when the value is already whole or the target is
-//! a float, f32 → integer rounds as `trunc(x + ½·sign x)` in f64 (exact for f32);
-//! only f64 → integer calls `from_f64` per voxel.
+//! a float, f32 → 8/16-bit integers clamp then round in f32/i32 (exact: the bounds
+//! are f32 values), f32 → 32-bit integers round as `trunc(x + ½·sign x)` in f64
+//! (exact for f32); only f64 → integer calls `from_f64` per voxel.
 //!
 //! SimpleITK `Cast` (a C++ `static_cast`) agrees wherever the value is already
 //! representable (in-range integers, integer → float, float → float); it differs
@@ -94,46 +95,33 @@ fn convert<T: Pixel, U: Pixel>(src: &[T], dst: &mut [U]) {
     }
 }
 
+/// `match U::TYPE` with one arm per listed type giving `v as $t` reinterpreted as
+/// `U`, then the caller's remaining arms.
+macro_rules! as_pixel {
+    ($v:expr => $U:ty { $($tag:ident: $t:ty),* } $($rest:tt)*) => {
+        match <$U as Pixel>::TYPE {
+            $(PixelType::$tag => {
+                assert_eq!(std::mem::size_of::<$t>(), std::mem::size_of::<$U>());
+                // SAFETY: same size, and `U: Pixel` is `Pod`: every bit pattern is a `U`.
+                unsafe { std::mem::transmute_copy::<$t, $U>(&($v as $t)) }
+            })*
+            $($rest)*
+        }
+    };
+}
+
 /// `v as U`: truncates towards zero and saturates for integers (NaN → 0), rounds to
 /// nearest for f32; equal to `U::from_f64(v)` for a whole `v` or a float `U`.
 #[inline(always)]
 fn whole<U: Pixel>(v: f64) -> U {
-    macro_rules! to {
-        ($t:ty) => {{
-            assert_eq!(std::mem::size_of::<$t>(), std::mem::size_of::<U>());
-            // SAFETY: same size, and `U: Pixel` is `Pod`: every bit pattern is a `U`.
-            unsafe { std::mem::transmute_copy::<$t, U>(&(v as $t)) }
-        }};
-    }
-    match U::TYPE {
-        PixelType::U8 => to!(u8),
-        PixelType::I8 => to!(i8),
-        PixelType::U16 => to!(u16),
-        PixelType::I16 => to!(i16),
-        PixelType::U32 => to!(u32),
-        PixelType::I32 => to!(i32),
-        PixelType::F32 => to!(f32),
-        PixelType::F64 => to!(f64),
-    }
+    as_pixel!(v => U { U8: u8, I8: i8, U16: u16, I16: i16, U32: u32, I32: i32, F32: f32, F64: f64 })
 }
 
 /// `v as U` for an 8- or 16-bit integer `U` and a `v` in its range.
 #[inline(always)]
 fn small<U: Pixel>(v: i32) -> U {
-    macro_rules! to {
-        ($t:ty) => {{
-            assert_eq!(std::mem::size_of::<$t>(), std::mem::size_of::<U>());
-            // SAFETY: same size, and `U: Pixel` is `Pod`: every bit pattern is a `U`.
-            unsafe { std::mem::transmute_copy::<$t, U>(&(v as $t)) }
-        }};
-    }
-    match U::TYPE {
-        PixelType::U8 => to!(u8),
-        PixelType::I8 => to!(i8),
-        PixelType::U16 => to!(u16),
-        PixelType::I16 => to!(i16),
-        _ => unreachable!("small() is only called for 8- and 16-bit types"),
-    }
+    as_pixel!(v => U { U8: u8, I8: i8, U16: u16, I16: i16 }
+        _ => unreachable!("small() is only called for 8- and 16-bit types"))
 }
 
 /// Converts a volume of any pixel type to `params.pixel_type` (see the module docs).
