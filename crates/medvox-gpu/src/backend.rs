@@ -170,6 +170,7 @@ impl GpuBackend {
             | Filter::Cast(_) => true,
             Filter::Median(p) => ops::median::supported(p),
             Filter::Resample(p) => ops::resample::supported(p),
+            Filter::Equalize(p) => ops::equalize::supported(p),
             _ => false,
         }
     }
@@ -184,9 +185,13 @@ impl GpuBackend {
                     Filter::Resample(_) => {
                         ": the GPU resamples with nearest and linear only".into()
                     }
+                    Filter::Equalize(_) => ": the GPU equalises without a mask".into(),
                     _ => " (use --device cpu or auto)".into(),
                 },
             });
+        }
+        if let Filter::Equalize(_) = filter {
+            ops::equalize::check_type(vol.pixel_type())?;
         }
         check_type(vol)
     }
@@ -214,6 +219,7 @@ impl GpuBackend {
             }
             Filter::Rescale(_) => pointwise::BYTES_PER_VOXEL + 4,
             Filter::Resample(_) => resample::BYTES_PER_VOXEL,
+            Filter::Equalize(_) => equalize::BYTES_PER_VOXEL,
             _ => pointwise::BYTES_PER_VOXEL,
         }
     }
@@ -328,6 +334,9 @@ impl GpuBackend {
         if let Filter::Resample(p) = filter {
             return ops::resample::resample(ctx, vol, p);
         }
+        if let Filter::Equalize(p) = filter {
+            return Ok((ops::equalize::equalize(ctx, vol, p)?, 1));
+        }
         let Some(plan) = self.tiles(filter, vol)? else {
             let v = GpuVolume::upload(ctx, vol)?;
             let out = self.run(filter, &v)?;
@@ -391,7 +400,9 @@ impl GpuBackend {
             }
             None => self.run(filter, v),
         };
-        if tiles == 1 && vol.len() as u64 * 4 <= ctx.max_binding() {
+        // Equalize runs host-driven steps (histogram read back): end-to-end only.
+        let resident_op = !matches!(filter, Filter::Equalize(_));
+        if resident_op && tiles == 1 && vol.len() as u64 * 4 <= ctx.max_binding() {
             let v = GpuVolume::upload(ctx, vol)?;
             ctx.wait()?;
             for _ in 0..repeat {
@@ -438,7 +449,8 @@ impl ComputeBackend for GpuBackend {
         "gpu"
     }
     fn supports(&self, filter: &Filter, ty: PixelType) -> bool {
-        Self::has_kernel(filter) && ty != PixelType::F64
+        let float_ok = !matches!(filter, Filter::Equalize(_));
+        Self::has_kernel(filter) && ty != PixelType::F64 && (float_ok || !ty.is_float())
     }
     fn apply(&self, filter: &Filter, vol: &AnyVolume) -> Result<AnyVolume> {
         Ok(self.apply_timed(filter, vol)?.0)

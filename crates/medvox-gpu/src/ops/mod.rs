@@ -2,6 +2,7 @@
 //! into a command encoder so a chain of ops is one submit.
 
 pub mod components;
+pub mod equalize;
 pub mod gradient;
 pub mod histogram;
 pub mod median;

@@ -71,7 +71,7 @@ pub(crate) fn slab_planes(ctx: &GpuContext, size: [usize; 3], what: &str) -> Res
 }
 
 /// A z-slab on the device: the resident whole volume, or one uploaded for a step.
-enum Slab<'a> {
+pub(crate) enum Slab<'a> {
     Resident(&'a GpuVolume),
     Uploaded(GpuVolume),
 }
@@ -86,39 +86,66 @@ impl std::ops::Deref for Slab<'_> {
     }
 }
 
+/// A host volume cut into z-slabs that fit one binding, for ops that pass over
+/// the whole volume more than once: one slab is uploaded once and stays
+/// resident, several are uploaded again for each pass.
+pub(crate) struct HostSlabs {
+    voxels: Vec<f32>,
+    size: [usize; 3],
+    ty: PixelType,
+    /// `(z0, z1)` of every slab.
+    pub slabs: Vec<(usize, usize)>,
+    resident: Option<GpuVolume>,
+}
+
+impl HostSlabs {
+    /// Converts `vol` to f32 and plans its slabs (`what` names the op in errors).
+    pub fn new(ctx: &GpuContext, vol: &AnyVolume, what: &str) -> Result<Self> {
+        let size = vol.size();
+        let planes = slab_planes(ctx, size, what)?;
+        let mut h = HostSlabs {
+            voxels: to_f32(vol)?,
+            size,
+            ty: vol.pixel_type(),
+            slabs: (0..size[2])
+                .step_by(planes)
+                .map(|z| (z, (z + planes).min(size[2])))
+                .collect(),
+            resident: None,
+        };
+        if let [one] = h.slabs[..] {
+            h.resident = Some(h.upload(ctx, one)?);
+        }
+        Ok(h)
+    }
+
+    fn upload(&self, ctx: &GpuContext, (z0, z1): (usize, usize)) -> Result<GpuVolume> {
+        let plane = self.size[0] * self.size[1];
+        GpuVolume::from_f32(
+            ctx,
+            [self.size[0], self.size[1], z1 - z0],
+            &self.voxels[z0 * plane..z1 * plane],
+            Geometry::default(),
+            self.ty,
+        )
+    }
+
+    /// The slab `s` on the device.
+    pub fn get(&self, ctx: &GpuContext, s: (usize, usize)) -> Result<Slab<'_>> {
+        Ok(match &self.resident {
+            Some(v) => Slab::Resident(v),
+            None => Slab::Uploaded(self.upload(ctx, s)?),
+        })
+    }
+}
+
 /// Otsu threshold of a host volume with `bins` bins: the mask and the threshold.
 pub fn otsu(ctx: &GpuContext, vol: &AnyVolume, bins: usize) -> Result<Thresholded> {
     check_bins(bins)?;
-    let voxels = to_f32(vol)?;
-    let size = vol.size();
-    let plane = size[0] * size[1];
-    let planes = slab_planes(ctx, size, "otsu")?;
-    let slabs: Vec<(usize, usize)> = (0..size[2])
-        .step_by(planes)
-        .map(|z| (z, (z + planes).min(size[2])))
-        .collect();
+    let h = HostSlabs::new(ctx, vol, "otsu")?;
+    let slab = |s| h.get(ctx, s);
     let ty = vol.pixel_type();
-    let upload = |(z0, z1): (usize, usize)| {
-        GpuVolume::from_f32(
-            ctx,
-            [size[0], size[1], z1 - z0],
-            &voxels[z0 * plane..z1 * plane],
-            Geometry::default(),
-            ty,
-        )
-    };
-    // One slab stays resident through the three steps.
-    let resident = match slabs[..] {
-        [one] => Some(upload(one)?),
-        _ => None,
-    };
-    let slab = |s| -> Result<Slab<'_>> {
-        Ok(match &resident {
-            Some(v) => Slab::Resident(v),
-            None => Slab::Uploaded(upload(s)?),
-        })
-    };
-    run(ctx, ty, size, *vol.geometry(), bins, &slabs, slab)
+    run(ctx, ty, vol.size(), *vol.geometry(), bins, &h.slabs, slab)
 }
 
 /// Otsu threshold of a device volume (one slab, no upload; the mask is downloaded).
@@ -144,6 +171,22 @@ fn check_bins(bins: usize) -> Result<()> {
     Ok(())
 }
 
+/// Min and max of the non-NaN voxels of all slabs (GPU reduction per slab).
+pub(crate) fn range<'a>(
+    ctx: &GpuContext,
+    slabs: &[(usize, usize)],
+    slab: impl Fn((usize, usize)) -> Result<Slab<'a>>,
+) -> Result<Option<(f64, f64)>> {
+    let (mut mn, mut mx) = (f64::INFINITY, f64::NEG_INFINITY);
+    for &s in slabs {
+        let (_, r) = pointwise::min_max(ctx, ctx.encoder(), &*slab(s)?)?;
+        if let Some((a, b)) = r {
+            (mn, mx) = (mn.min(a), mx.max(b));
+        }
+    }
+    Ok((mn <= mx).then_some((mn, mx)))
+}
+
 /// The three steps over the z-slabs `slabs`, each given on the device by `slab`.
 fn run<'a>(
     ctx: &GpuContext,
@@ -158,19 +201,12 @@ fn run<'a>(
         PixelType::U8 => (-0.5, 255.5),
         PixelType::I8 => (-128.5, 127.5),
         _ => {
-            let (mut mn, mut mx) = (f64::INFINITY, f64::NEG_INFINITY);
-            for &s in slabs {
-                let (_, r) = pointwise::min_max(ctx, ctx.encoder(), &*slab(s)?)?;
-                if let Some((a, b)) = r {
-                    (mn, mx) = (mn.min(a), mx.max(b));
-                }
-            }
-            if mn > mx {
+            let Some((mn, mx)) = range(ctx, slabs, &slab)? else {
                 return Err(bad(
                     "mask",
                     "no voxel to take a histogram of (empty mask or all NaN)",
                 ));
-            }
+            };
             (mn, mx + (mx - mn) / bins as f64 / 100.0)
         }
     };
