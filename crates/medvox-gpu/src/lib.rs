@@ -7,7 +7,8 @@
 //! * [`ComputeBackend`] with [`CpuBackend`] (the reference, [`medvox_filters`]) and
 //!   [`GpuBackend`]; [`Device`] `cpu | gpu | auto` and [`select`].
 //! * [`ops`] — the WGSL kernels, one file per op, each tested against the CPU op;
-//!   host-level ops: [`ops::otsu`], [`ops::resample`], [`ops::components`].
+//!   host-level ops: [`ops::otsu`], [`ops::resample`], [`ops::components`],
+//!   [`ops::equalize`] (integer types).
 //!
 //! Volumes larger than one storage binding (128 MiB on lavapipe) run in z-slab
 //! tiles with the op's halo, planned by [`medvox_core::BlockPlan`].
@@ -15,7 +16,8 @@
 //! Bytes moved per voxel (ideal caching; `bytes_per_voxel` of `medvox bench`):
 //! pointwise 8 · Gaussian/mean 8 per pass · median 8 · morphology 8 per pass
 //! (+16 binary) · gradient/Sobel 8 · histogram 4 · Otsu 16 (min/max, histogram,
-//! threshold) · resample 8 per output voxel · components 28.
+//! threshold) · equalize 16 (min/max, histogram, lookup) · resample 8 per output
+//! voxel · components 28.
 //!
 //! ```no_run
 //! use medvox_gpu::{GpuBackend, GpuVolume};
