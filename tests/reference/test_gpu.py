@@ -10,6 +10,9 @@ Tolerances:
   width of scikit-image `threshold_otsu` (different bin convention).
 * resample: nearest identical to `--device cpu`, also in several z-slabs
   (MEDVOX_GPU_MAX_BINDING); linear within 1e-5 of the value range.
+* equalize (integer input): identical to `--device cpu`, one and several z-slabs;
+  within f32 rounding (2^-24 relative) of scikit-image `equalize_hist`. Float input:
+  `--device gpu` errors, `auto` runs on the CPU.
 """
 import json
 
@@ -19,6 +22,7 @@ import pytest
 import SimpleITK as sitk
 from scipy import ndimage
 from skimage import filters
+from skimage.exposure import equalize_hist
 
 from conftest import medvox
 
@@ -119,6 +123,27 @@ def test_resample_gpu_vs_cpu(tmp_path, gpu_available, src, monkeypatch, binding)
             assert got.dtype == cpu.dtype and np.array_equal(got, cpu)
         else:
             assert np.abs(got.astype(np.float64) - cpu).max() <= 1e-5 * 2000
+
+
+@pytest.mark.parametrize("binding", [None, "40000"])
+def test_equalize_gpu_vs_cpu_and_skimage(tmp_path, gpu_available, src, monkeypatch, binding):
+    if binding:
+        monkeypatch.setenv("MEDVOX_GPU_MAX_BINDING", binding)  # several z-slabs
+    got, _ = run(tmp_path, "gpu", "filter", "equalize", src)
+    cpu, _ = run(tmp_path, "cpu", "filter", "equalize", src)
+    assert got.dtype == np.float32 and np.array_equal(got, cpu)
+    ref = equalize_hist(phantom())
+    assert np.abs(got.astype(np.float64) - ref).max() <= 2.0**-24
+
+
+def test_equalize_float_on_gpu_is_an_error_auto_falls_back(tmp_path, gpu_available):
+    f = write(tmp_path, phantom().astype(np.float32), "f.nii.gz")
+    out = tmp_path / "eq.nii.gz"
+    r = medvox("--device", "gpu", "filter", "equalize", f, out, check=False)
+    assert r.returncode != 0 and "only integer pixel types" in r.stderr
+    assert not out.exists()
+    r = medvox("--device", "auto", "filter", "equalize", f, out)
+    assert "device: cpu" in r.stderr and out.exists()
 
 
 def test_device_errors_and_auto_fallback(tmp_path, gpu_available, src):
