@@ -4,6 +4,8 @@
 //! masks at several densities, odd and degenerate sizes, and shapes whose components
 //! need long union chains (serpentine, spiral, comb). Runs on lavapipe.
 
+mod common;
+
 use std::sync::OnceLock;
 
 use medvox_core::{AnyVolume, Executor, Geometry, PixelType, Volume};
@@ -34,13 +36,12 @@ fn geom() -> Geometry {
 
 /// Deterministic mask with foreground probability `p`.
 fn random(size: [usize; 3], p: f64, seed: u64) -> Volume<u8> {
-    let mut s = 0x2545_f491_4f6c_dd1du64 ^ seed.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    let mut rng =
+        common::xorshift(0x2545_f491_4f6c_dd1du64 ^ seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
     let n: usize = size.iter().product();
     let v = (0..n)
         .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
+            let s = rng();
             u8::from(((s >> 11) as f64 / (1u64 << 53) as f64) < p)
         })
         .collect();

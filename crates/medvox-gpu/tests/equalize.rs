@@ -3,6 +3,8 @@
 //! pixel type, one and several z-slabs, constant volumes; float input, masks and
 //! bad bins give clear errors; `auto` falls back to the CPU for floats.
 
+mod common;
+
 use std::sync::OnceLock;
 
 use medvox_core::{AnyVolume, Executor, Geometry, PixelType, Volume};
@@ -17,12 +19,10 @@ fn ctx() -> &'static GpuContext {
 
 /// Skewed pseudo-random values in [lo, lo + span] (so the cdf is not linear).
 fn values(n: usize, lo: f64, span: f64) -> Vec<f64> {
-    let mut s = 0x2545_f491_4f6c_dd1du64;
+    let mut rng = common::xorshift(0x2545_f491_4f6c_dd1du64);
     (0..n)
         .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
+            let s = rng();
             let r = (s % 100_000) as f64 / 100_000.0;
             (lo + span * r * r).round()
         })

@@ -2,6 +2,8 @@
 //! threshold and the identical mask, for several pixel types, NaN, one and
 //! several z-slabs, and the same errors.
 
+mod common;
+
 use std::sync::OnceLock;
 
 use medvox_core::{AnyVolume, Executor, Geometry, Volume};
@@ -16,13 +18,11 @@ fn ctx() -> &'static GpuContext {
 
 /// Bimodal pseudo-random values in about [lo, lo + span].
 fn bimodal(size: [usize; 3], lo: f64, span: f64) -> Vec<f64> {
-    let mut s = 0x9e37_79b9_7f4a_7c15u64;
+    let mut rng = common::xorshift(0x9e37_79b9_7f4a_7c15u64);
     let n: usize = size.iter().product();
     (0..n)
         .map(|i| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
+            let s = rng();
             let r = (s % 10_000) as f64 / 10_000.0;
             let bright = (i % size[0]) * 3 > size[0];
             lo + span * if bright { 0.55 + 0.45 * r } else { 0.4 * r }

@@ -2,6 +2,8 @@
 //! within 1e-5 of the value range; spacing, size, extent-preserving and oblique
 //! grids; one and several output z-slabs.
 
+mod common;
+
 use std::sync::OnceLock;
 
 use medvox_core::{AnyVolume, Executor, Geometry, Volume};
@@ -16,13 +18,11 @@ fn ctx() -> &'static GpuContext {
 }
 
 fn input(size: [usize; 3]) -> Volume<i16> {
-    let mut s = 0x2545_f491_4f6c_dd1du64;
+    let mut rng = common::xorshift(0x2545_f491_4f6c_dd1du64);
     let n: usize = size.iter().product();
     let v = (0..n)
         .map(|i| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
+            let s = rng();
             ((i % 97) as i64 * 20 + (s % 400) as i64 - 1000) as i16
         })
         .collect();

@@ -3,6 +3,8 @@
 //! reference relative to the volume's largest magnitude. Runs on any adapter
 //! (lavapipe in CI); a missing adapter fails the tests with the install hint.
 
+mod common;
+
 use std::sync::OnceLock;
 
 use medvox_core::{AnyVolume, Executor, Geometry, PixelType, Volume};
@@ -35,13 +37,11 @@ fn geom() -> Geometry {
 
 /// Deterministic pseudo-random i16 volume in about [-1000, 2000] with smooth structure.
 fn noisy(size: [usize; 3]) -> Volume<i16> {
-    let mut s = 0x2545_f491_4f6c_dd1du64;
+    let mut rng = common::xorshift(0x2545_f491_4f6c_dd1du64);
     let n: usize = size.iter().product();
     let v = (0..n)
         .map(|i| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
+            let s = rng();
             let x = i % size[0];
             let base = if x * 2 < size[0] { 40 } else { 900 };
             (base + (s % 600) as i64 - 300) as i16
