@@ -276,18 +276,36 @@ enum Locator {
     },
 }
 
+/// The map from an output voxel index `o` to the input's continuous index
+/// `off + m · o`; `separable` when `m` is diagonal (axis-aligned grids).
+#[derive(Debug, Clone, Copy)]
+pub struct IndexMap {
+    /// Output index → input index.
+    pub m: Mat3,
+    /// Input index of output voxel 0.
+    pub off: [f64; 3],
+    /// `m` is diagonal to 1e-12 of its largest entry.
+    pub separable: bool,
+}
+
+/// The [`IndexMap`] from `grid` into a volume with geometry `src`.
+pub fn index_map(src: &Geometry, grid: &Grid) -> Result<IndexMap> {
+    let inv = inverse3(&src.index_to_physical_matrix())
+        .ok_or_else(|| param("input", "singular direction"))?;
+    let m = mat_mul(&inv, &grid.geometry.index_to_physical_matrix());
+    let d: [f64; 3] = std::array::from_fn(|a| grid.geometry.origin[a] - src.origin[a]);
+    let off = mat_vec(&inv, d);
+    let scale = m.iter().flatten().fold(0.0f64, |a, v| a.max(v.abs()));
+    let separable = (0..3).all(|r| (0..3).all(|c| r == c || m[r][c].abs() <= 1e-12 * scale));
+    if !(off.iter().chain(m.iter().flatten()).all(|v| v.is_finite())) {
+        return Err(param("reference", "the grids' index maps are not finite"));
+    }
+    Ok(IndexMap { m, off, separable })
+}
+
 impl Locator {
     fn new(src: &Geometry, n_in: [usize; 3], grid: &Grid, kind: Interpolation) -> Result<Self> {
-        let inv = inverse3(&src.index_to_physical_matrix())
-            .ok_or_else(|| param("input", "singular direction"))?;
-        let m = mat_mul(&inv, &grid.geometry.index_to_physical_matrix());
-        let d: [f64; 3] = std::array::from_fn(|a| grid.geometry.origin[a] - src.origin[a]);
-        let off = mat_vec(&inv, d);
-        let scale = m.iter().flatten().fold(0.0f64, |a, v| a.max(v.abs()));
-        let separable = (0..3).all(|r| (0..3).all(|c| r == c || m[r][c].abs() <= 1e-12 * scale));
-        if !(off.iter().chain(m.iter().flatten()).all(|v| v.is_finite())) {
-            return Err(param("reference", "the grids' index maps are not finite"));
-        }
+        let IndexMap { m, off, separable } = index_map(src, grid)?;
         Ok(if separable {
             Locator::Tables(std::array::from_fn(|a| {
                 (0..grid.size[a])

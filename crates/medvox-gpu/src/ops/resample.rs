@@ -24,9 +24,9 @@
 //! Bytes moved per output voxel: 8 (one f32 written, the nearest voxel or the
 //! 8 linear taps read through caches), plus 12 per output row.
 
-use medvox_core::geometry::{inverse3, mat_mul, mat_vec, Mat3};
+use medvox_core::geometry::{mat_vec, Mat3};
 use medvox_core::{AnyVolume, Geometry, Pixel, PixelType};
-use medvox_filters::resample::{output_grid, Grid};
+use medvox_filters::resample::{index_map, output_grid, Grid, IndexMap};
 use medvox_filters::{FilterError, Interpolation, ResampleParams};
 
 use crate::context::{GpuContext, Uniform};
@@ -96,17 +96,7 @@ impl Resampler {
                 format!("must be finite for {ty:?} output, got {default_value}"),
             ));
         }
-        // The CPU's Locator::new.
-        let inv = inverse3(&geom.index_to_physical_matrix())
-            .ok_or_else(|| param("input", "singular direction"))?;
-        let m = mat_mul(&inv, &grid.geometry.index_to_physical_matrix());
-        let d: [f64; 3] = std::array::from_fn(|a| grid.geometry.origin[a] - geom.origin[a]);
-        let off = mat_vec(&inv, d);
-        let scale = m.iter().flatten().fold(0.0f64, |a, v| a.max(v.abs()));
-        let separable = (0..3).all(|r| (0..3).all(|c| r == c || m[r][c].abs() <= 1e-12 * scale));
-        if !(off.iter().chain(m.iter().flatten()).all(|v| v.is_finite())) {
-            return Err(param("reference", "the grids' index maps are not finite"));
-        }
+        let IndexMap { m, off, separable } = index_map(geom, grid)?;
         let (default, out) = if linear {
             let out = if keep_type { ty } else { PixelType::F32 };
             (default_value as f32, out)
