@@ -4,17 +4,19 @@
 //! The CPU backend runs [`Filter::apply`] (the reference). The GPU backend runs the
 //! kernels of [`crate::ops`]; a volume larger than one storage binding is processed
 //! in z-slab tiles planned by [`BlockPlan::slabs`] with the op's halo (the CPU
-//! engine's plan), each tile uploaded, filtered and its interior downloaded.
+//! engine's plan), streamed two at a time (`stream`): tile `i + 1` computes while
+//! tile `i`'s interior is read back.
 
 use std::time::Instant;
 
-use medvox_core::{AnyVolume, BlockPlan, Executor, Geometry, PixelType};
+use medvox_core::{AnyVolume, BlockPlan, Executor, Geometry, Pixel, PixelType};
 use medvox_filters::{Filter, MorphOp};
 
 use crate::context::GpuContext;
 use crate::error::{GpuError, Result};
 use crate::ops;
-use crate::volume::{check_type, from_f32, to_f32, GpuVolume};
+use crate::stream::{stream, Produced};
+use crate::volume::{check_type, from_f32, slab_f32, GpuVolume};
 
 /// A device that runs filters on host volumes.
 pub trait ComputeBackend {
@@ -249,40 +251,48 @@ impl GpuBackend {
         range: Option<Option<(f64, f64)>>,
     ) -> Result<GpuVolume> {
         let ctx = &self.ctx;
+        let range = match (filter, range) {
+            (Filter::Rescale(p), None) => {
+                check_rescale(p)?;
+                let (enc, r) = ops::pointwise::min_max(ctx, ctx.encoder(), v)?;
+                drop(enc);
+                Some(r)
+            }
+            (_, r) => r,
+        };
         let mut enc = ctx.encoder();
-        let out = match filter {
-            Filter::Gaussian(p) => ops::separable::gaussian(ctx, &mut enc, v, p)?,
-            Filter::Mean(p) => ops::separable::mean(ctx, &mut enc, v, p)?,
-            Filter::Median(p) => ops::median::median(ctx, &mut enc, v, p)?,
-            Filter::GradientMagnitude(p) => ops::gradient::gradient_magnitude(ctx, &mut enc, v, p),
-            Filter::Sobel => ops::sobel::sobel(ctx, &mut enc, v),
-            Filter::Erode(p) => ops::morphology::morphology(ctx, &mut enc, v, MorphOp::Erode, p)?,
-            Filter::Dilate(p) => ops::morphology::morphology(ctx, &mut enc, v, MorphOp::Dilate, p)?,
-            Filter::Open(p) => ops::morphology::morphology(ctx, &mut enc, v, MorphOp::Open, p)?,
-            Filter::Close(p) => ops::morphology::morphology(ctx, &mut enc, v, MorphOp::Close, p)?,
-            Filter::Window(p) => ops::pointwise::window(ctx, &mut enc, v, p)?,
-            Filter::Clamp(p) => ops::pointwise::clamp(ctx, &mut enc, v, p)?,
-            Filter::Cast(p) => ops::pointwise::cast(ctx, &mut enc, v, p.pixel_type),
+        let out = self.record(filter, &mut enc, v, range)?;
+        ctx.queue.submit([enc.finish()]);
+        Ok(out)
+    }
+
+    /// Records `filter`'s passes on `v` into `enc` (rescale needs `range`: the
+    /// min/max it maps from).
+    fn record(
+        &self,
+        filter: &Filter,
+        enc: &mut wgpu::CommandEncoder,
+        v: &GpuVolume,
+        range: Option<Option<(f64, f64)>>,
+    ) -> Result<GpuVolume> {
+        let ctx = &self.ctx;
+        Ok(match filter {
+            Filter::Gaussian(p) => ops::separable::gaussian(ctx, enc, v, p)?,
+            Filter::Mean(p) => ops::separable::mean(ctx, enc, v, p)?,
+            Filter::Median(p) => ops::median::median(ctx, enc, v, p)?,
+            Filter::GradientMagnitude(p) => ops::gradient::gradient_magnitude(ctx, enc, v, p),
+            Filter::Sobel => ops::sobel::sobel(ctx, enc, v),
+            Filter::Erode(p) => ops::morphology::morphology(ctx, enc, v, MorphOp::Erode, p)?,
+            Filter::Dilate(p) => ops::morphology::morphology(ctx, enc, v, MorphOp::Dilate, p)?,
+            Filter::Open(p) => ops::morphology::morphology(ctx, enc, v, MorphOp::Open, p)?,
+            Filter::Close(p) => ops::morphology::morphology(ctx, enc, v, MorphOp::Close, p)?,
+            Filter::Window(p) => ops::pointwise::window(ctx, enc, v, p)?,
+            Filter::Clamp(p) => ops::pointwise::clamp(ctx, enc, v, p)?,
+            Filter::Cast(p) => ops::pointwise::cast(ctx, enc, v, p.pixel_type),
             Filter::Rescale(p) => {
-                for (name, x) in [("min", p.min), ("max", p.max)] {
-                    if !x.is_finite() {
-                        return Err(medvox_filters::FilterError::Parameter {
-                            op: "rescale",
-                            name,
-                            reason: format!("must be finite, got {x}"),
-                        }
-                        .into());
-                    }
-                }
-                let range = match range {
-                    Some(r) => r,
-                    None => {
-                        let (e, r) = ops::pointwise::min_max(ctx, enc, v)?;
-                        enc = e;
-                        r
-                    }
-                };
-                ops::pointwise::rescale_with_range(ctx, &mut enc, v, p, range)
+                check_rescale(p)?;
+                let range = range.expect("rescale is recorded with its range");
+                ops::pointwise::rescale_with_range(ctx, enc, v, p, range)
             }
             _ => {
                 return Err(GpuError::Unsupported {
@@ -290,9 +300,7 @@ impl GpuBackend {
                     reason: String::new(),
                 })
             }
-        };
-        ctx.queue.submit([enc.finish()]);
-        Ok(out)
+        })
     }
 
     /// [`GpuBackend::run_with`] with the volume's own statistics.
@@ -342,32 +350,39 @@ impl GpuBackend {
             let out = self.run(filter, &v)?;
             return Ok((out.download(ctx)?, 1));
         };
-        let voxels = to_f32(vol)?;
         let range = match filter {
-            Filter::Rescale(_) => Some(host_range(&voxels)),
+            Filter::Rescale(_) => Some(host_range(vol)),
             _ => None,
         };
         let s = vol.size();
         let plane = s[0] * s[1];
-        let mut out = vec![0f32; voxels.len()];
+        let mut out = vec![0f32; vol.len()];
         let mut ty = PixelType::F32;
         let blocks = plan.blocks();
-        for b in &blocks {
+        let record = |i: usize, enc: &mut wgpu::CommandEncoder| {
+            let b = &blocks[i];
             let (z0, zs) = (b.padded.start[2], b.padded.size[2]);
             let tile = GpuVolume::from_f32(
                 ctx,
                 [s[0], s[1], zs],
-                &voxels[z0 * plane..(z0 + zs) * plane],
+                &slab_f32(vol, z0, z0 + zs),
                 *vol.geometry(),
                 vol.pixel_type(),
             )?;
-            let r = self.run_with(filter, &tile, range)?;
+            let r = self.record(filter, enc, &tile, range)?;
             ty = r.pixel_type();
-            let res = r.download_f32(ctx)?;
-            let (iz, isz) = (b.interior.start[2], b.interior.size[2]);
-            let off = (iz - z0) * plane;
-            out[iz * plane..(iz + isz) * plane].copy_from_slice(&res[off..off + isz * plane]);
-        }
+            let off = ((b.interior.start[2] - z0) * plane * 4) as u64;
+            let len = (b.interior.size[2] * plane * 4) as u64;
+            Ok(Produced {
+                buffer: r.buffer,
+                bytes: off..off + len,
+            })
+        };
+        stream(ctx, blocks.len(), record, |i, res: &[f32]| {
+            let b = &blocks[i].interior;
+            out[b.start[2] * plane..(b.start[2] + b.size[2]) * plane].copy_from_slice(res);
+            Ok(())
+        })?;
         Ok((from_f32(s, out, *vol.geometry(), ty)?, blocks.len()))
     }
 
@@ -433,14 +448,30 @@ impl GpuBackend {
     }
 }
 
-/// Min and max of the non-NaN voxels (the GPU reduction's result on one tile).
-fn host_range(v: &[f32]) -> Option<(f64, f64)> {
-    let (lo, hi) = v
-        .iter()
-        .filter(|x| !x.is_nan())
-        .fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), &x| {
-            (l.min(x), h.max(x))
-        });
+/// Errors unless rescale's output bounds are finite.
+fn check_rescale(p: &medvox_filters::RescaleParams) -> Result<()> {
+    for (name, x) in [("min", p.min), ("max", p.max)] {
+        if !x.is_finite() {
+            return Err(medvox_filters::FilterError::Parameter {
+                op: "rescale",
+                name,
+                reason: format!("must be finite, got {x}"),
+            }
+            .into());
+        }
+    }
+    Ok(())
+}
+
+/// Min and max of the non-NaN voxels as f32 (the GPU reduction's result on one tile).
+fn host_range(vol: &AnyVolume) -> Option<(f64, f64)> {
+    let (lo, hi) = medvox_core::with_volume!(vol, v => v.as_slice().iter().fold(
+        (f32::INFINITY, f32::NEG_INFINITY),
+        |(l, h), x| {
+            let x = x.to_f64() as f32;
+            if x.is_nan() { (l, h) } else { (l.min(x), h.max(x)) }
+        },
+    ));
     (lo <= hi).then_some((f64::from(lo), f64::from(hi)))
 }
 

@@ -11,7 +11,10 @@
 //!   [`ops::equalize`] (integer types).
 //!
 //! Volumes larger than one storage binding (128 MiB on lavapipe) run in z-slab
-//! tiles with the op's halo, planned by [`medvox_core::BlockPlan`].
+//! tiles with the op's halo, planned by [`medvox_core::BlockPlan`], streamed with
+//! two tiles in flight: while the device computes one, the host converts and
+//! uploads the next and reads the previous one's result back (one submit and one
+//! asynchronous map per tile into two reused staging buffers).
 //!
 //! Bytes moved per voxel (ideal caching; `bytes_per_voxel` of `medvox bench`):
 //! pointwise 8 · Gaussian/mean 8 per pass · median 8 · morphology 8 per pass
@@ -38,6 +41,7 @@ pub mod backend;
 pub mod context;
 pub mod error;
 pub mod ops;
+mod stream;
 pub mod volume;
 
 pub use backend::{select, ComputeBackend, CpuBackend, Device, GpuBackend, GpuTiming};

@@ -128,6 +128,15 @@ impl GpuVolume {
     }
 }
 
+/// The planes `z0..z1` of a host volume as f32 (x fastest).
+pub fn slab_f32(vol: &AnyVolume, z0: usize, z1: usize) -> Vec<f32> {
+    let plane = vol.size()[0] * vol.size()[1];
+    medvox_core::with_volume!(vol, v => v.as_slice()[z0 * plane..z1 * plane]
+        .iter()
+        .map(|x| x.to_f64() as f32)
+        .collect())
+}
+
 /// A host volume's voxels as f32 (see the module docs for the accepted types).
 pub fn to_f32(vol: &AnyVolume) -> Result<Vec<f32>> {
     check_type(vol)?;

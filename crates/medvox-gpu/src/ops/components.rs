@@ -28,6 +28,7 @@ use medvox_segment::{ComponentsParams, Connectivity, LabelOrder, Labelling};
 
 use crate::context::{GpuContext, Uniform};
 use crate::error::{GpuError, Result};
+use crate::stream::{stream, Produced};
 use crate::volume::GpuVolume;
 
 const SRC: &str = include_str!("components.wgsl");
@@ -136,9 +137,12 @@ fn roots_tiled(
         });
     }
     let mut lab: Vec<u32> = Vec::with_capacity(m.len());
-    let mut z0 = 0;
-    while z0 < nz {
-        let z1 = (z0 + planes).min(nz);
+    let slabs: Vec<(usize, usize)> = (0..nz)
+        .step_by(planes)
+        .map(|z| (z, (z + planes).min(nz)))
+        .collect();
+    let record = |i: usize, enc: &mut wgpu::CommandEncoder| {
+        let (z0, z1) = slabs[i];
         let g = GpuVolume::from_f32(
             ctx,
             [nx, ny, z1 - z0],
@@ -146,20 +150,21 @@ fn roots_tiled(
             Geometry::default(),
             PixelType::U8,
         )?;
-        let mut enc = ctx.encoder();
-        let buf = roots(ctx, &mut enc, &g, conn)?;
-        ctx.submit(enc)?;
-        let r: Vec<u32> = bytemuck::pod_collect_to_vec(&ctx.read(&buf, g.len() as u64 * 4)?);
+        let buffer = roots(ctx, enc, &g, conn)?;
+        Ok(Produced {
+            bytes: 0..g.len() as u64 * 4,
+            buffer,
+        })
+    };
+    stream(ctx, slabs.len(), record, |i, r: &[u32]| {
+        let z0 = slabs[i].0;
         let off = (z0 * plane) as u32;
-        lab.extend(
-            r.into_iter()
-                .map(|x| if x == NONE { NONE } else { x + off }),
-        );
+        lab.extend(r.iter().map(|&x| if x == NONE { NONE } else { x + off }));
         if z0 > 0 {
             join_face(&mut lab, size, z0, conn);
         }
-        z0 = z1;
-    }
+        Ok(())
+    })?;
     Ok(lab)
 }
 

@@ -22,6 +22,7 @@ use super::histogram;
 use super::otsu::{range, HostSlabs};
 use crate::context::GpuContext;
 use crate::error::{GpuError, Result};
+use crate::stream::{stream, Produced};
 use crate::volume::from_f32;
 
 const SRC: &str = include_str!("equalize.wgsl");
@@ -109,14 +110,16 @@ pub fn equalize(ctx: &GpuContext, vol: &AnyVolume, p: &EqualizeParams) -> Result
         .collect();
     let aux = ctx.aux(&cdf);
     let mut out = Vec::with_capacity(vol.len());
-    for &s in &h.slabs {
-        let v = h.get(ctx, s)?;
-        let mut enc = ctx.encoder();
+    let record = |i: usize, enc: &mut wgpu::CommandEncoder| {
+        let v = h.get(ctx, h.slabs[i])?;
         let ia = [min as i32, nb as i32, 0, 0];
         let key = ("equalize", SRC, "lut");
-        let r = ctx.per_voxel(&mut enc, key, &v, PixelType::F32, ia, [0.0; 4], Some(&aux));
-        ctx.queue.submit([enc.finish()]);
-        out.extend(r.download_f32(ctx)?);
-    }
+        let r = ctx.per_voxel(enc, key, &v, PixelType::F32, ia, [0.0; 4], Some(&aux));
+        Ok(Produced::all(r))
+    };
+    stream(ctx, h.slabs.len(), record, |_, v: &[f32]| {
+        out.extend_from_slice(v);
+        Ok(())
+    })?;
     from_f32(size, out, *vol.geometry(), PixelType::F32)
 }

@@ -25,6 +25,7 @@ use medvox_segment::{SegmentError, Thresholded};
 use super::{histogram, pointwise};
 use crate::context::GpuContext;
 use crate::error::{GpuError, Result};
+use crate::stream::{stream, Produced};
 use crate::volume::{to_f32, GpuVolume};
 
 /// Bytes read and written per voxel by the three steps.
@@ -231,22 +232,16 @@ fn run<'a>(
         }
     };
     let mut mask: Vec<u8> = Vec::with_capacity(size.iter().product());
-    for &s in slabs {
-        let v = slab(s)?;
-        let mut enc = ctx.encoder();
-        let m = pointwise::threshold(
-            ctx,
-            &mut enc,
-            &v,
-            f64(above),
-            f64::INFINITY,
-            1.0,
-            0.0,
-            PixelType::U8,
-        );
-        ctx.queue.submit([enc.finish()]);
-        mask.extend(m.download_f32(ctx)?.into_iter().map(|x| x as u8));
-    }
+    let record = |i: usize, enc: &mut wgpu::CommandEncoder| {
+        let v = slab(slabs[i])?;
+        let (lo, hi) = (f64(above), f64::INFINITY);
+        let m = pointwise::threshold(ctx, enc, &v, lo, hi, 1.0, 0.0, PixelType::U8);
+        Ok(Produced::all(m))
+    };
+    stream(ctx, slabs.len(), record, |_, m: &[f32]| {
+        mask.extend(m.iter().map(|&x| x as u8));
+        Ok(())
+    })?;
     Ok(Thresholded {
         mask: Volume::from_vec(size, mask, geometry)?,
         thresholds: vec![t],

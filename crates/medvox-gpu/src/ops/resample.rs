@@ -31,6 +31,7 @@ use medvox_filters::{FilterError, Interpolation, ResampleParams};
 
 use crate::context::{GpuContext, Uniform};
 use crate::error::{GpuError, Result};
+use crate::stream::{stream, Produced};
 use crate::volume::{from_f32, to_f32, GpuVolume};
 
 const SRC: &str = include_str!("resample.wgsl");
@@ -288,7 +289,8 @@ impl Resampler {
         let plane_in = self.n_in[0] * self.n_in[1];
         let slabs = self.slabs(ctx)?;
         let mut out: Vec<f32> = Vec::with_capacity(nx * ny * nz);
-        for &(oz0, oz1, lo, hi) in &slabs {
+        let record = |i: usize, enc: &mut wgpu::CommandEncoder| {
+            let (oz0, oz1, lo, hi) = slabs[i];
             let input = GpuVolume::from_f32(
                 ctx,
                 [self.n_in[0], self.n_in[1], hi - lo],
@@ -296,19 +298,20 @@ impl Resampler {
                 Geometry::default(),
                 PixelType::F32,
             )?;
-            let mut enc = ctx.encoder();
-            let r = self.record(ctx, &mut enc, &input, lo, oz0, oz1);
-            ctx.queue.submit([enc.finish()]);
-            let v = r.download_f32(ctx)?;
+            Ok(Produced::all(self.record(ctx, enc, &input, lo, oz0, oz1)))
+        };
+        stream(ctx, slabs.len(), record, |i, v: &[f32]| {
+            let oz0 = slabs[i].0;
             let base = out.len();
-            out.extend(v);
+            out.extend_from_slice(v);
             for (k, o) in out[base..].iter_mut().enumerate() {
                 if o.to_bits() == AMBIG {
                     let i = [k % nx, (k / nx) % ny, oz0 + k / (nx * ny)];
                     *o = self.host_value(i, src);
                 }
             }
-        }
+            Ok(())
+        })?;
         let v = from_f32(self.grid.size, out, self.grid.geometry, self.out)?;
         Ok((v, slabs.len()))
     }
