@@ -11,8 +11,9 @@ Tolerances:
 * resample: nearest identical to `--device cpu`, also in several z-slabs
   (MEDVOX_GPU_MAX_BINDING); linear within 1e-5 of the value range.
 * equalize (integer input): identical to `--device cpu`, one and several z-slabs;
-  within f32 rounding (2^-24 relative) of scikit-image `equalize_hist`. Float input:
-  `--device gpu` errors, `auto` runs on the CPU.
+  within f32 rounding (2^-24 relative) of scikit-image `equalize_hist`. Float input,
+  or an int32 range wider than the GPU histogram: `--device gpu` errors, `auto`
+  runs on the CPU (result identical to `--device cpu`, vs skimage as above).
 """
 import json
 
@@ -144,6 +145,23 @@ def test_equalize_float_on_gpu_is_an_error_auto_falls_back(tmp_path, gpu_availab
     assert not out.exists()
     r = medvox("--device", "auto", "filter", "equalize", f, out)
     assert "device: cpu" in r.stderr and out.exists()
+
+
+def test_equalize_wide_int32_range_auto_falls_back_at_run_time(tmp_path, gpu_available):
+    a = phantom().astype(np.int32)
+    a[0, 0, :3] = [-3_000_000, 2_500_000, 7]  # range > 2^22 distinct values
+    f = write(tmp_path, a, "wide.nii.gz")
+    out = tmp_path / "eq.nii.gz"
+    r = medvox("--device", "gpu", "filter", "equalize", f, out, check=False)
+    assert r.returncode != 0 and "exceed the GPU histogram" in r.stderr
+    assert not out.exists()
+    r = medvox("--device", "auto", "filter", "equalize", f, out)
+    assert "device: gpu" in r.stderr and "device: cpu" in r.stderr  # chosen, then turned down
+    got = sitk.GetArrayFromImage(sitk.ReadImage(str(out)))
+    cpu, _ = run(tmp_path, "cpu", "filter", "equalize", f)
+    assert np.array_equal(got, cpu)
+    ref = equalize_hist(a, nbins=int(a.max()) - int(a.min()) + 1)
+    assert np.abs(got.astype(np.float64) - ref).max() <= 2.0**-24
 
 
 def test_device_errors_and_auto_fallback(tmp_path, gpu_available, src):

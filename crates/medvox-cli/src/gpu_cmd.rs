@@ -89,10 +89,20 @@ pub fn apply(ctx: &Ctx, filter: &Filter, vol: &AnyVolume) -> anyhow::Result<AnyV
         return Ok(filter.apply(vol, &ctx.exec)?);
     }
     let (backend, note) = medvox::gpu::select(ctx.device.into(), filter, vol, &ctx.exec)?;
-    if !ctx.quiet {
-        eprintln!("medvox: note: {}: {note}", filter.name());
+    let say = |note: &str| {
+        if !ctx.quiet {
+            eprintln!("medvox: note: {}: {note}", filter.name());
+        }
+    };
+    say(&note);
+    match backend.apply(filter, vol) {
+        // Turned down at run time (e.g. more distinct values than the GPU histogram).
+        Err(e) if ctx.device == DeviceArg::Auto && e.is_unsupported() => {
+            say(&format!("device: cpu ({e})"));
+            Ok(filter.apply(vol, &ctx.exec)?)
+        }
+        r => Ok(r?),
     }
-    Ok(backend.apply(filter, vol)?)
 }
 
 #[derive(Debug, Serialize)]

@@ -57,5 +57,17 @@ pub enum GpuError {
     Core(#[from] CoreError),
 }
 
+impl GpuError {
+    /// Whether the GPU turned the op down for this input (no kernel for these
+    /// parameters, a pixel type or a size it cannot hold, more distinct values
+    /// than its histogram): under `auto` the CPU runs the op instead.
+    pub fn is_unsupported(&self) -> bool {
+        matches!(
+            self,
+            GpuError::Unsupported { .. } | GpuError::PixelType { .. } | GpuError::TooLarge { .. }
+        )
+    }
+}
+
 /// Result alias for `medvox-gpu`.
 pub type Result<T, E = GpuError> = std::result::Result<T, E>;
