@@ -39,6 +39,7 @@ pub mod diffusion;
 pub mod distance;
 pub mod equalize;
 pub mod error;
+pub mod faces;
 pub mod fill_holes;
 pub mod gaussian;
 mod gaussian_derivative;
