@@ -340,7 +340,55 @@ pub(crate) fn label_foreground<T: Pixel>(
     fg: &(impl Fn(usize) -> bool + Sync),
     join: &(impl Fn(usize, usize) -> bool + Sync),
 ) -> Result<Labelling> {
-    let size = vol.size();
+    let runs = find_runs(vol.size(), params.connectivity, exec, plan, fg, join)?;
+    let (parent, count) = (&runs.parent, &runs.count);
+    let total = parent.len();
+    let mut roots: Vec<u32> = (0..total as u32)
+        .filter(|&l| parent[l as usize] == l && count[l as usize] >= params.min_size)
+        .collect();
+    if params.order == LabelOrder::Size || params.keep_largest {
+        roots.sort_by(|&a, &b| count[b as usize].cmp(&count[a as usize]));
+    }
+    if params.keep_largest {
+        roots.truncate(1);
+    }
+    let mut fin = vec![0u32; total];
+    for (k, &r) in roots.iter().enumerate() {
+        fin[r as usize] = k as u32 + 1;
+    }
+    for l in 0..total {
+        fin[l] = fin[parent[l] as usize];
+    }
+    let sizes = roots.iter().map(|&r| count[r as usize]).collect();
+    let mut out = vol.zeros_like::<u32>();
+    runs.paint(exec, &fin, out.as_slice_mut());
+    Ok(Labelling { labels: out, sizes })
+}
+
+/// The foreground runs of every slab and the global union–find over their
+/// components: `parent[l]` is the root (earliest component) of global component
+/// `l`, `count[root]` the voxels of its set.
+pub(crate) struct Runs {
+    nx: usize,
+    ny: usize,
+    cuts: Vec<(usize, usize)>,
+    slabs: Vec<Slab>,
+    /// Global id of each slab's first component.
+    offset: Vec<u32>,
+    pub parent: Vec<u32>,
+    pub count: Vec<u64>,
+}
+
+/// Finds the runs and components of the voxels where `fg` holds (see
+/// [`label_foreground`]) on the z cuts of `plan`.
+pub(crate) fn find_runs(
+    size: [usize; 3],
+    connectivity: Connectivity,
+    exec: &Executor,
+    plan: &BlockPlan,
+    fg: &(impl Fn(usize) -> bool + Sync),
+    join: &(impl Fn(usize, usize) -> bool + Sync),
+) -> Result<Runs> {
     if plan.shape != size {
         return Err(SegmentError::Mismatch {
             op: "components",
@@ -350,15 +398,18 @@ pub(crate) fn label_foreground<T: Pixel>(
             ),
         });
     }
-    if vol.len() >= u32::MAX as usize {
+    if size.iter().product::<usize>() >= u32::MAX as usize {
         return Err(SegmentError::Parameter {
             op: "components",
             name: "volume",
-            reason: format!("{} voxels: at most 2^32 - 2 supported", vol.len()),
+            reason: format!(
+                "{} voxels: at most 2^32 - 2 supported",
+                size.iter().product::<usize>()
+            ),
         });
     }
     let [nx, ny, nz] = size;
-    let steps = row_steps(params.connectivity);
+    let steps = row_steps(connectivity);
     let cuts: Vec<(usize, usize)> = plan
         .cuts(2)
         .into_iter()
@@ -420,49 +471,60 @@ pub(crate) fn label_foreground<T: Pixel>(
             count[r as usize] += count[l];
         }
     }
-    let mut roots: Vec<u32> = (0..total as u32)
-        .filter(|&l| parent[l as usize] == l && count[l as usize] >= params.min_size)
-        .collect();
-    if params.order == LabelOrder::Size || params.keep_largest {
-        roots.sort_by(|&a, &b| count[b as usize].cmp(&count[a as usize]));
-    }
-    if params.keep_largest {
-        roots.truncate(1);
-    }
-    let mut fin = vec![0u32; total];
-    for (k, &r) in roots.iter().enumerate() {
-        fin[r as usize] = k as u32 + 1;
-    }
-    for l in 0..total {
-        fin[l] = fin[parent[l] as usize];
-    }
-    let sizes = roots.iter().map(|&r| count[r as usize]).collect();
-    let mut out = vol.zeros_like::<u32>();
-    {
-        let mut views = Vec::with_capacity(slabs.len());
-        let mut rest = out.as_slice_mut();
-        for &(z0, z1) in &cuts {
-            let (v, r) = rest.split_at_mut((z1 - z0) * nx * ny);
+    Ok(Runs {
+        nx,
+        ny,
+        cuts,
+        slabs,
+        offset,
+        parent,
+        count,
+    })
+}
+
+impl Runs {
+    /// Writes `value[l]` over the runs of every global component `l` (slabs in
+    /// parallel); voxels outside the runs keep their value.
+    pub fn paint<U: Copy + Send + Sync>(&self, exec: &Executor, value: &[U], out: &mut [U]) {
+        let nx = self.nx;
+        let mut views = Vec::with_capacity(self.slabs.len());
+        let mut rest = out;
+        for &(z0, z1) in &self.cuts {
+            let (v, r) = rest.split_at_mut((z1 - z0) * nx * self.ny);
             views.push(v);
             rest = r;
         }
-        let fin = &fin;
         exec.install(|| {
             views
                 .into_par_iter()
-                .zip(slabs.par_iter().zip(offset.par_iter()))
+                .zip(self.slabs.par_iter().zip(self.offset.par_iter()))
                 .for_each(|(view, (s, &off))| {
                     for r in 0..s.row_start.len() - 1 {
                         let row = &mut view[r * nx..(r + 1) * nx];
                         for k in s.row_start[r] as usize..s.row_start[r + 1] as usize {
                             let (a, b) = s.runs[k];
-                            row[a as usize..b as usize].fill(fin[(off + s.comp[k]) as usize]);
+                            row[a as usize..b as usize].fill(value[(off + s.comp[k]) as usize]);
                         }
                     }
                 });
         });
     }
-    Ok(Labelling { labels: out, sizes })
+
+    /// The root of the component holding voxel `i`, `None` on background.
+    pub fn root_at(&self, i: usize) -> Option<u32> {
+        let (x, row) = (i % self.nx, i / self.nx);
+        let (y, z) = (row % self.ny, row / self.ny);
+        let k = self
+            .cuts
+            .partition_point(|&(z0, _)| z0 <= z)
+            .checked_sub(1)?;
+        let s = &self.slabs[k];
+        let r = (z - s.z0) * self.ny + y;
+        let (r0, r1) = (s.row_start[r] as usize, s.row_start[r + 1] as usize);
+        let j = r0 + s.runs[r0..r1].partition_point(|&(a, _)| a as usize <= x);
+        (j > r0 && x < s.runs[j - 1].1 as usize)
+            .then(|| self.parent[(self.offset[k] + s.comp[j - 1]) as usize])
+    }
 }
 
 #[cfg(test)]

@@ -181,6 +181,7 @@ pub fn fill_holes<T: Pixel>(vol: &Volume<T>, p: &PostParams) -> Result<Volume<u3
                 orig[gidx(c[0], c[1], c[2])] != lab
             },
             false,
+            usize::MAX,
             &mut reached,
         );
         for z in 0..bs[2] {

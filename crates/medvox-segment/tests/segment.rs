@@ -376,6 +376,8 @@ fn every_method_gives_a_threshold_inside_the_range_and_bad_params_fail() {
     assert!(compute_thresholds(&v, Some(&other), &p, &e).is_err());
 }
 
+/// Small regions (the scanline flood) and regions over 1/64 of the volume
+/// (parallel components of the interval), 1–3 threads: all equal a naive BFS.
 #[test]
 fn region_grow_matches_naive_flood() {
     let size = [25, 19, 7];
@@ -384,39 +386,47 @@ fn region_grow_matches_naive_flood() {
         .map(|_| (r.next() * 100.0) as f32)
         .collect();
     let v = Volume::from_vec(size, d.clone(), Geometry::default()).unwrap();
-    let e = Executor::new(2).unwrap();
-    for c in CONNS {
-        let seeds = [[12i64, 9, 3], [0, 0, 0]];
-        let p = RegionGrowParams {
-            criterion: Criterion::Threshold {
-                lower: 20.0,
-                upper: 75.0,
-            },
-            seeds: seeds.to_vec(),
-            seeds_mm: vec![],
-            connectivity: c,
-        };
-        let got = region_grow(&v, &p, &e).unwrap();
-        let inside = |i: usize| d[i] >= 20.0 && d[i] <= 75.0;
-        let mut want = vec![0u8; d.len()];
-        let mut q = VecDeque::new();
-        for s in seeds {
-            let i = s[0] as usize + size[0] * (s[1] as usize + size[1] * s[2] as usize);
-            if inside(i) && want[i] == 0 {
-                want[i] = 1;
-                q.push_back(i);
-            }
-        }
-        while let Some(i) = q.pop_front() {
-            for j in neighbours(c, size, i) {
-                if want[j] == 0 && inside(j) {
-                    want[j] = 1;
-                    q.push_back(j);
+    let mut sizes = Vec::new();
+    for threads in [1, 2, 3] {
+        let e = Executor::new(threads).unwrap();
+        for c in CONNS {
+            for (lower, upper) in [(20.0, 75.0), (40.0, 62.0), (0.0, 100.0)] {
+                let seeds = [[12i64, 9, 3], [0, 0, 0], [24, 18, 6], [3, 17, 5]];
+                let p = RegionGrowParams {
+                    criterion: Criterion::Threshold { lower, upper },
+                    seeds: seeds.to_vec(),
+                    seeds_mm: vec![],
+                    connectivity: c,
+                };
+                let got = region_grow(&v, &p, &e).unwrap();
+                let inside = |i: usize| d[i] >= lower as f32 && d[i] <= upper as f32;
+                let mut want = vec![0u8; d.len()];
+                let mut q = VecDeque::new();
+                for s in seeds {
+                    let i = s[0] as usize + size[0] * (s[1] as usize + size[1] * s[2] as usize);
+                    if inside(i) && want[i] == 0 {
+                        want[i] = 1;
+                        q.push_back(i);
+                    }
                 }
+                while let Some(i) = q.pop_front() {
+                    for j in neighbours(c, size, i) {
+                        if want[j] == 0 && inside(j) {
+                            want[j] = 1;
+                            q.push_back(j);
+                        }
+                    }
+                }
+                assert_eq!(got.mask.as_slice(), &want[..], "{c:?} [{lower}, {upper}]");
+                sizes.push(want.iter().filter(|&&x| x != 0).count());
             }
         }
-        assert_eq!(got.mask.as_slice(), &want[..], "{c:?}");
     }
+    // Both paths ran: regions within and beyond 1/64 of the volume.
+    let limit = d.len() / 64;
+    assert!(sizes.iter().any(|&n| n > 0 && n <= limit), "{sizes:?}");
+    assert!(sizes.iter().any(|&n| n > limit), "{sizes:?}");
+    let e = Executor::new(2).unwrap();
     // Seeds outside, no seeds, NaN bounds: errors.
     let mut p = RegionGrowParams {
         criterion: Criterion::Threshold {
