@@ -180,13 +180,51 @@ pub fn zeroed_vec<T: bytemuck::Zeroable + Copy>(n: usize) -> Vec<T> {
         if ptr.is_null() {
             std::alloc::handle_alloc_error(layout);
         }
+        advise_huge_pages(ptr as *mut u8, layout.size());
         Vec::from_raw_parts(ptr, n, n)
     }
+}
+
+/// Asks Linux to back the 2 MiB-aligned part of a large, not yet touched
+/// allocation with transparent huge pages (as numpy does for its arrays): 512×
+/// fewer page faults when a fresh output volume is first written. A hint only;
+/// nothing changes where THP is off.
+fn advise_huge_pages(ptr: *mut u8, bytes: usize) {
+    const HUGE: usize = 2 << 20;
+    if bytes < 2 * HUGE {
+        return;
+    }
+    #[cfg(target_os = "linux")]
+    {
+        let start = (ptr as usize).next_multiple_of(HUGE);
+        let end = (ptr as usize + bytes) / HUGE * HUGE;
+        if end > start {
+            // SAFETY: [start, end) lies inside the live allocation at `ptr`;
+            // MADV_HUGEPAGE changes no contents, only how pages are backed.
+            unsafe {
+                libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE);
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = ptr;
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Large zeroed buffers (advised for huge pages, with unaligned ends) read
+    /// as zero and take writes everywhere.
+    #[test]
+    fn large_zeroed_vec_is_zero_and_writable() {
+        for n in [(4 << 20) + 3, 5 << 20] {
+            let mut v = zeroed_vec::<u16>(n);
+            assert!(v.iter().all(|&x| x == 0));
+            v.iter_mut().enumerate().for_each(|(i, x)| *x = i as u16);
+            assert_eq!((v[0], v[n - 1]), (0, (n - 1) as u16));
+        }
+    }
 
     #[test]
     fn index_order_is_x_fastest() {
