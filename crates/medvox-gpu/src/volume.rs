@@ -140,9 +140,7 @@ pub fn slab_f32(vol: &AnyVolume, z0: usize, z1: usize) -> Vec<f32> {
 /// A host volume's voxels as f32 (see the module docs for the accepted types).
 pub fn to_f32(vol: &AnyVolume) -> Result<Vec<f32>> {
     check_type(vol)?;
-    Ok(
-        medvox_core::with_volume!(vol, v => v.as_slice().iter().map(|x| x.to_f64() as f32).collect()),
-    )
+    Ok(slab_f32(vol, 0, vol.size()[2]))
 }
 
 /// Refuses the pixel types and values an f32 buffer cannot hold exactly.
