@@ -6,17 +6,22 @@
 //! * [`BlockPlan`] and [`Executor`] — cut a volume into blocks with a halo and
 //!   run an operation over them on a rayon pool; results never depend on the
 //!   thread count or the block size.
+//! * [`budget`] — the memory budget for buffers sized by untrusted files, and
+//!   fallible allocation.
 //! * [`stats`] — deterministic parallel statistics and histograms.
+//! * [`text`] — file text made safe to print (control characters escaped, length cut).
 //! * [`phantom`] — the synthetic CT phantom used by `medvox demo` and the tests.
 
 pub mod any;
 pub mod block;
+pub mod budget;
 pub mod error;
 pub mod exec;
 pub mod geometry;
 pub mod phantom;
 pub mod pixel;
 pub mod stats;
+pub mod text;
 pub mod volume;
 
 pub use any::AnyVolume;
