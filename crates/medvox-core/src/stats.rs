@@ -1,7 +1,8 @@
 //! Whole-volume statistics and histograms, as deterministic parallel reductions.
 //!
 //! Both use [`Executor::reduce_chunks`], so the result depends only on the data,
-//! never on the thread count. NaN voxels are skipped.
+//! never on the thread count. Non-finite voxels (NaN, ±inf) are counted
+//! apart and left out of the extrema, mean and standard deviation.
 
 use crate::exec::Executor;
 use crate::pixel::Pixel;
@@ -10,8 +11,12 @@ use crate::volume::Volume;
 /// Count, extrema, mean and population standard deviation (ddof = 0, as numpy's `std`).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct Stats {
-    /// Number of non-NaN voxels.
+    /// Number of finite voxels (those the other statistics are over).
     pub count: u64,
+    /// Number of NaN voxels.
+    pub nan: u64,
+    /// Number of +inf or -inf voxels.
+    pub inf: u64,
     /// Smallest value.
     pub min: f64,
     /// Largest value.
@@ -25,6 +30,8 @@ pub struct Stats {
 #[derive(Clone, Copy)]
 struct Partial {
     n: u64,
+    nan: u64,
+    inf: u64,
     min: f64,
     max: f64,
     mean: f64,
@@ -33,9 +40,15 @@ struct Partial {
 
 fn chunk_partial<T: Pixel>(c: &[T]) -> Partial {
     let (mut n, mut sum, mut min, mut max) = (0u64, 0.0f64, f64::INFINITY, f64::NEG_INFINITY);
+    let (mut nan, mut inf) = (0u64, 0u64);
     for &v in c {
         let x = v.to_f64();
-        if x.is_nan() {
+        if !x.is_finite() {
+            if x.is_nan() {
+                nan += 1;
+            } else {
+                inf += 1;
+            }
             continue;
         }
         n += 1;
@@ -47,11 +60,13 @@ fn chunk_partial<T: Pixel>(c: &[T]) -> Partial {
     let m2 = c
         .iter()
         .map(|v| v.to_f64())
-        .filter(|x| !x.is_nan())
+        .filter(|x| x.is_finite())
         .map(|x| (x - mean) * (x - mean))
         .sum();
     Partial {
         n,
+        nan,
+        inf,
         min,
         max,
         mean,
@@ -61,16 +76,19 @@ fn chunk_partial<T: Pixel>(c: &[T]) -> Partial {
 
 /// Chan et al.'s parallel merge of (count, mean, M2).
 fn merge(a: Partial, b: Partial) -> Partial {
+    let (nan, inf) = (a.nan + b.nan, a.inf + b.inf);
     if a.n == 0 {
-        return b;
+        return Partial { nan, inf, ..b };
     }
     if b.n == 0 {
-        return a;
+        return Partial { nan, inf, ..a };
     }
     let n = a.n + b.n;
     let d = b.mean - a.mean;
     Partial {
         n,
+        nan,
+        inf,
         min: a.min.min(b.min),
         max: a.max.max(b.max),
         mean: a.mean + d * b.n as f64 / n as f64,
@@ -78,16 +96,48 @@ fn merge(a: Partial, b: Partial) -> Partial {
     }
 }
 
-/// Statistics of all voxels; `None` when the volume has no non-NaN voxel.
+/// Statistics of the finite voxels; `None` when the volume has none (the
+/// NaN and inf counts are then in [`nonfinite`]).
 pub fn stats<T: Pixel>(v: &Volume<T>, exec: &Executor) -> Option<Stats> {
     let p = exec.reduce_chunks(v.as_slice(), chunk_partial, merge)?;
     (p.n > 0).then(|| Stats {
         count: p.n,
+        nan: p.nan,
+        inf: p.inf,
         min: p.min,
         max: p.max,
         mean: p.mean,
         std: (p.m2 / p.n as f64).sqrt(),
     })
+}
+
+/// `(NaN count, ±inf count)` of a volume.
+pub fn nonfinite<T: Pixel>(v: &Volume<T>, exec: &Executor) -> (u64, u64) {
+    exec.reduce_chunks(v.as_slice(), chunk_partial, merge)
+        .map_or((0, 0), |p| (p.nan, p.inf))
+}
+
+/// Merges the statistics of two sets of voxels (several volumes of a 4D image).
+pub fn merge_stats(a: Stats, b: Stats) -> Stats {
+    let p = |s: Stats| Partial {
+        n: s.count,
+        nan: s.nan,
+        inf: s.inf,
+        min: s.min,
+        max: s.max,
+        mean: s.mean,
+        m2: s.std * s.std * s.count as f64,
+    };
+    let m = merge(p(a), p(b));
+    Stats {
+        count: m.n,
+        nan: m.nan,
+        inf: m.inf,
+        min: m.min,
+        max: m.max,
+        mean: m.mean,
+        std: (m.m2 / m.n.max(1) as f64).sqrt(),
+    }
 }
 
 /// Histogram of `bins` equal bins over `[lo, hi]`: value x goes to bin
@@ -157,7 +207,21 @@ mod tests {
         .unwrap();
         let e = Executor::default();
         let s = stats(&v, &e).unwrap();
-        assert_eq!((s.count, s.min, s.max), (4, 0.0, 4.0));
+        assert_eq!((s.count, s.nan, s.min, s.max), (4, 1, 0.0, 4.0));
+        let w = Volume::from_vec(
+            [4, 1, 1],
+            vec![f64::INFINITY, f64::NAN, 2.0, f64::NEG_INFINITY],
+            Geometry::default(),
+        )
+        .unwrap();
+        let s = stats(&w, &e).unwrap();
+        assert_eq!(
+            (s.count, s.nan, s.inf, s.min, s.max, s.mean),
+            (1, 1, 2, 2.0, 2.0, 2.0)
+        );
+        let all_nan = Volume::from_vec([2, 1, 1], vec![f32::NAN; 2], Geometry::default()).unwrap();
+        assert!(stats(&all_nan, &e).is_none());
+        assert_eq!(nonfinite(&all_nan, &e), (2, 0));
         assert_eq!(histogram(&v, &e, 4, 0.0, 4.0), vec![1, 1, 1, 1]);
     }
 }

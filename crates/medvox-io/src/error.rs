@@ -62,6 +62,14 @@ pub enum IoError {
         /// The limit in force.
         limit: u64,
     },
+    /// A buffer the memory budget refuses, or the system cannot allocate.
+    #[error("{path}: {source}")]
+    Memory {
+        /// File concerned.
+        path: PathBuf,
+        /// What was refused.
+        source: medvox_core::budget::BudgetError,
+    },
     /// A volume-level error (geometry, shape) while building the result.
     #[error("{path}: {source}")]
     Core {

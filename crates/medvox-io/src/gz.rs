@@ -66,7 +66,7 @@ pub fn gunzip_prefix(data: &[u8], n: usize) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
-fn read_exact_or_explain(mut r: impl Read, out: &mut [u8]) -> Result<(), String> {
+pub(crate) fn read_exact_or_explain(mut r: impl Read, out: &mut [u8]) -> Result<(), String> {
     let mut filled = 0;
     while filled < out.len() {
         match r.read(&mut out[filled..]) {

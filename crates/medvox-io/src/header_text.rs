@@ -8,13 +8,13 @@
 //! * [`data_files`] resolves a detached data-file specification — one name,
 //!   `LIST` (names on the following lines) or the `pattern%d min max step
 //!   [subdim]` form — relative to the header's folder;
-//! * [`DataSource`] checks the voxel buffer against the [`Limits`] and the bytes
+//! * [`DataSource`] checks the voxel buffer against the [`crate::Limits`] and the bytes
 //!   present (before anything is allocated), then fills it from one or several
 //!   files: raw (read straight into the buffer), gzip or zlib (decompressed
 //!   straight into it), ASCII or hex, with line and byte skips;
 //! * [`itk_geometry`] turns per-axis spacing / direction / origin of a 1–3-D
 //!   image into a 3D [`Geometry`] the way ITK's `ImageFileReader` does;
-//! * [`data_file_for`], [`voxel_bytes`], [`planar_dims`], [`sibling`], [`num`],
+//! * [`data_file_for`], [`series_bytes`], [`planar_dims`], [`sibling`], [`num`],
 //!   [`write_files`] serve the writers.
 
 use std::borrow::Cow;
@@ -23,12 +23,12 @@ use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use medvox_core::{for_pixel_type, AnyVolume, Geometry, Pixel, PixelType};
+use medvox_core::{budget, for_pixel_type, AnyVolume, Geometry, Pixel, PixelType};
 
 use crate::atomic::{write_atomic, write_bytes_atomic};
 use crate::error::{IoError, Result, WithPath};
 use crate::raw::le_bytes;
-use crate::{gz, Limits};
+use crate::{gz, ReadOptions};
 
 /// Longest header accepted (bytes up to the end of the header).
 const MAX_HEADER_BYTES: u64 = 16 << 20;
@@ -36,13 +36,26 @@ const MAX_HEADER_BYTES: u64 = 16 << 20;
 const MAX_LINE_BYTES: u64 = 1 << 20;
 /// Most data files one header may name.
 const MAX_DATA_FILES: i64 = 1 << 20;
+/// Widest field of a data-file pattern (`%0255d`).
+const MAX_PATTERN_WIDTH: usize = 255;
+/// Longest error reason (characters); header values quoted in it are cut.
+const MAX_REASON_CHARS: usize = 600;
 
 /// An invalid-header error.
 pub(crate) fn bad_header(path: &Path, format: &'static str, reason: impl Into<String>) -> IoError {
     IoError::Header {
         path: path.to_path_buf(),
         format,
-        reason: reason.into(),
+        reason: cut(reason.into()),
+    }
+}
+
+/// A message about file content, made printable and cut to a sane length
+/// (header values can hold anything, including terminal escape sequences).
+pub(crate) fn cut(reason: String) -> String {
+    match medvox_core::text::printable(&reason, MAX_REASON_CHARS) {
+        std::borrow::Cow::Borrowed(_) => reason,
+        std::borrow::Cow::Owned(s) => s,
     }
 }
 
@@ -51,14 +64,14 @@ pub(crate) fn unsupported(path: &Path, format: &'static str, reason: impl Into<S
     IoError::Unsupported {
         path: path.to_path_buf(),
         format,
-        reason: reason.into(),
+        reason: cut(reason.into()),
     }
 }
 
 fn bad_data(path: &Path, reason: impl Into<String>) -> IoError {
     IoError::Data {
         path: path.to_path_buf(),
-        reason: reason.into(),
+        reason: cut(reason.into()),
     }
 }
 
@@ -259,12 +272,12 @@ pub(crate) fn data_files(
         }
         (0..count)
             .map(|i| printf_int(tokens[0], min + i * step))
-            .collect::<Option<Vec<_>>>()
-            .ok_or_else(|| {
+            .collect::<std::result::Result<Vec<_>, String>>()
+            .map_err(|why| {
                 bad_header(
                     header,
                     format,
-                    format!("data file pattern `{}` has no single `%d`", tokens[0]),
+                    format!("data file pattern `{}`: {why}", tokens[0]),
                 )
             })?
     } else {
@@ -276,27 +289,40 @@ pub(crate) fn data_files(
     Ok(names.into_iter().map(|n| dir.join(n)).collect())
 }
 
-/// Expands the single `%d`-like conversion (`%d`, `%i`, `%u`, `%5d`, `%05d`) of a pattern.
-fn printf_int(pattern: &str, v: i64) -> Option<String> {
-    let start = pattern.find('%')?;
+/// Expands the single `%d`-like conversion (`%d`, `%i`, `%u`, `%5d`, `%05d`) of a
+/// pattern; the field width is at most [`MAX_PATTERN_WIDTH`].
+fn printf_int(pattern: &str, v: i64) -> std::result::Result<String, String> {
+    let no_single = || "has no single `%d`".to_string();
+    let start = pattern.find('%').ok_or_else(no_single)?;
     let rest = &pattern[start + 1..];
-    let spec_len = rest.find(|c: char| !c.is_ascii_digit())?;
+    let spec_len = rest
+        .find(|c: char| !c.is_ascii_digit())
+        .ok_or_else(no_single)?;
     let (flags, tail) = rest.split_at(spec_len);
-    let tail = tail.strip_prefix(['d', 'i', 'u'])?;
+    let tail = tail.strip_prefix(['d', 'i', 'u']).ok_or_else(no_single)?;
     if tail.contains('%') {
-        return None;
+        return Err(no_single());
     }
     let width: usize = if flags.is_empty() {
         0
     } else {
-        flags.parse().ok()?
+        flags
+            .parse()
+            .ok()
+            .filter(|w| *w <= MAX_PATTERN_WIDTH)
+            .ok_or_else(|| {
+                format!(
+                    "field width {} is too large (at most {MAX_PATTERN_WIDTH})",
+                    medvox_core::text::printable(flags, 40)
+                )
+            })?
     };
     let body = if flags.starts_with('0') {
         format!("{v:0width$}")
     } else {
         format!("{v:width$}")
     };
-    Some(format!("{}{body}{tail}", &pattern[..start]))
+    Ok(format!("{}{body}{tail}", &pattern[..start]))
 }
 
 /// How voxel values are stored in a data file.
@@ -308,6 +334,10 @@ pub(crate) enum Encoding {
     Gzip,
     /// A zlib stream of the raw bytes (MetaImage `CompressedData`).
     Zlib,
+    /// A bzip2 stream of the raw bytes (NRRD `bzip2`), decoded by the pure-Rust
+    /// libbz2-rs. Its ratio has no useful bound, so only the memory budget
+    /// limits the buffer; decoding stops at the declared size.
+    Bzip2,
     /// Decimal numbers separated by white space or commas.
     Ascii,
     /// Two hex digits per byte, white space ignored.
@@ -364,19 +394,36 @@ impl DataSource {
 
     /// Checks a voxel buffer of `dims` × `bpv` bytes against the limits and the
     /// bytes present in the data files, before anything is allocated. Returns its size.
+    ///
+    /// Detached data files must be regular files (a FIFO or a device such as
+    /// `/dev/zero` would block or never end) inside the header's folder, unless
+    /// `opts.allow_outside_data`.
     pub fn check(
         &self,
         header: &Path,
         format: &'static str,
-        limits: &Limits,
+        opts: &ReadOptions,
         dims: &[u64],
         bpv: u64,
     ) -> Result<usize> {
+        let limits = &opts.limits;
         let mut stored = 0u64;
         for (i, f) in self.files.iter().enumerate() {
-            let len = std::fs::metadata(f)
-                .map_err(|e| cannot_open(header, format, f, &e))?
-                .len();
+            let meta = std::fs::metadata(f).map_err(|e| cannot_open(header, format, f, &e))?;
+            if !meta.is_file() {
+                return Err(bad_header(
+                    header,
+                    format,
+                    format!(
+                        "data file {} is not a regular file (a FIFO, device or folder): refused",
+                        f.display()
+                    ),
+                ));
+            }
+            if f != header && !opts.allow_outside_data {
+                confined(header, format, f)?;
+            }
+            let len = meta.len();
             let start = if i == 0 { self.first_offset } else { 0 };
             let skip = match self.skip {
                 Skip::Bytes(n) => n,
@@ -387,6 +434,7 @@ impl DataSource {
         let available = match self.encoding {
             Encoding::Raw => (stored, false),
             Encoding::Gzip | Encoding::Zlib => (stored, true),
+            Encoding::Bzip2 => (u64::MAX, false),
             // Each value takes at least one character and one separator.
             Encoding::Ascii => (stored.div_ceil(2).saturating_mul(bpv), false),
             Encoding::Hex => (stored / 2, false),
@@ -476,11 +524,14 @@ impl DataSource {
                     }
                 }
             }),
-            Encoding::Gzip | Encoding::Zlib => {
-                let mut packed = Vec::with_capacity(remaining as usize);
-                f.read_to_end(&mut packed).at(file)?;
+            Encoding::Gzip | Encoding::Zlib | Encoding::Bzip2 => {
+                let packed = read_bounded(&mut f, remaining, file)?;
                 let inflate = |dst: &mut [u8]| match self.encoding {
                     Encoding::Gzip => gz::gunzip_into(&packed, dst),
+                    Encoding::Bzip2 => gz::read_exact_or_explain(
+                        bzip2::read::MultiBzDecoder::new(&packed[..]),
+                        dst,
+                    ),
                     _ => gz::zlib_into(&packed, dst),
                 };
                 if self.decoded_skip == 0 {
@@ -488,27 +539,55 @@ impl DataSource {
                 } else {
                     let total = (out.len() as u64)
                         .checked_add(self.decoded_skip)
-                        .filter(|t| (*t as u128) <= gz::max_inflated_size(packed.len() as u64))
+                        .filter(|t| {
+                            self.encoding == Encoding::Bzip2
+                                || (*t as u128) <= gz::max_inflated_size(packed.len() as u64)
+                        })
                         .ok_or_else(|| {
                             bad_data(file, format!("cannot skip {} decompressed bytes: the compressed data are too short", self.decoded_skip))
                         })?;
-                    let mut tmp = vec![0u8; total as usize];
+                    let mut tmp: Vec<u8> = budget::try_zeroed_vec(total as usize)
+                        .map_err(|e| bad_data(file, e.to_string()))?;
                     inflate(&mut tmp).map_err(|e| bad_data(file, e))?;
                     out.copy_from_slice(&tmp[self.decoded_skip as usize..]);
                     Ok(())
                 }
             }
             Encoding::Ascii => {
-                let mut text = Vec::with_capacity(remaining as usize);
-                f.read_to_end(&mut text).at(file)?;
+                let text = read_bounded(&mut f, remaining, file)?;
                 for_pixel_type!(pt, T => parse_ascii::<T>(&text, out, file))
             }
             Encoding::Hex => {
-                let mut text = Vec::with_capacity(remaining as usize);
-                f.read_to_end(&mut text).at(file)?;
+                let text = read_bounded(&mut f, remaining, file)?;
                 parse_hex(&text, out, file)
             }
         }
+    }
+}
+
+/// Checks that the data file `file` lies inside the folder of `header` (after
+/// resolving `..` and symbolic links).
+fn confined(header: &Path, format: &'static str, file: &Path) -> Result<()> {
+    let dir = match header.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let inside = match (std::fs::canonicalize(dir), std::fs::canonicalize(file)) {
+        (Ok(d), Ok(f)) => f.starts_with(d),
+        _ => false,
+    };
+    if inside {
+        Ok(())
+    } else {
+        Err(bad_header(
+            header,
+            format,
+            format!(
+                "data file {} lies outside the header's folder {}: refused (give --allow-outside-data to read it)",
+                file.display(),
+                dir.display()
+            ),
+        ))
     }
 }
 
@@ -525,6 +604,16 @@ fn short(file: &Path, have: u64, need: usize) -> IoError {
         file,
         format!("{need} bytes of voxel data expected, only {have} present"),
     )
+}
+
+/// Reads at most `n` bytes (the rest of a regular file whose size was checked),
+/// into a buffer reserved fallibly.
+fn read_bounded(f: &mut File, n: u64, file: &Path) -> Result<Vec<u8>> {
+    let n = usize::try_from(n).map_err(|_| bad_data(file, "the data file is too large"))?;
+    let mut v = budget::try_vec_with_capacity::<u8>(n, "compressed or text voxel data")
+        .map_err(|e| bad_data(file, e.to_string()))?;
+    f.take(n as u64).read_to_end(&mut v).at(file)?;
+    Ok(v)
 }
 
 /// Skips `n` lines from the current position; returns the bytes skipped.
@@ -722,19 +811,6 @@ pub(crate) fn data_file_for(
     Ok(detached.then(|| sibling(path, data_ext)))
 }
 
-/// The voxels of `volume` as little-endian bytes, passed through `compress`
-/// when one is given.
-pub(crate) fn voxel_bytes(
-    volume: &AnyVolume,
-    compress: Option<impl FnOnce(&[u8]) -> Vec<u8>>,
-) -> Cow<'_, [u8]> {
-    let bytes = le_bytes(volume);
-    match compress {
-        Some(compress) => Cow::Owned(compress(&bytes)),
-        None => bytes,
-    }
-}
-
 /// The path of a data file beside `path`: its file name without the last
 /// extension, plus `ext` (`"raw"`, `"raw.gz"`, `"zraw"`).
 pub(crate) fn sibling(path: &Path, ext: &str) -> PathBuf {
@@ -767,18 +843,63 @@ pub(crate) fn write_files(
     path: &Path,
     data_file: Option<&Path>,
     header: &str,
-    data: &[u8],
+    data: &[&[u8]],
 ) -> Result<()> {
+    let write_data = |w: &mut dyn std::io::Write, at: &Path| -> Result<()> {
+        for d in data {
+            w.write_all(d).at(at)?;
+        }
+        Ok(())
+    };
     match data_file {
         Some(df) => {
-            write_bytes_atomic(df, data)?;
+            write_atomic(df, |w| write_data(w, df))?;
             write_bytes_atomic(path, header.as_bytes())
         }
         None => write_atomic(path, |w| {
             w.write_all(header.as_bytes()).at(path)?;
-            w.write_all(data).at(path)
+            write_data(w, path)
         }),
     }
+}
+
+/// The voxels of a series of volumes (a 4D image) as little-endian byte slices,
+/// volume after volume, or one compressed buffer when `compress` is given;
+/// an error unless every volume has the first one's size, pixel type and geometry.
+pub(crate) fn series_bytes<'a>(
+    path: &Path,
+    format: &'static str,
+    volumes: &'a [AnyVolume],
+    compress: Option<impl FnOnce(&[&[u8]]) -> Vec<u8>>,
+) -> Result<Vec<Cow<'a, [u8]>>> {
+    let first = volumes
+        .first()
+        .ok_or_else(|| unsupported(path, format, "no volume to write"))?;
+    if let Some(v) = volumes.iter().find(|v| {
+        v.size() != first.size()
+            || v.pixel_type() != first.pixel_type()
+            || v.geometry() != first.geometry()
+    }) {
+        return Err(unsupported(
+            path,
+            format,
+            format!(
+                "volumes of a series must share size, pixel type and geometry ({:?} {} vs {:?} {})",
+                first.size(),
+                first.pixel_type(),
+                v.size(),
+                v.pixel_type()
+            ),
+        ));
+    }
+    let raw: Vec<Cow<'a, [u8]>> = volumes.iter().map(le_bytes).collect();
+    Ok(match compress {
+        Some(c) => {
+            let parts: Vec<&[u8]> = raw.iter().map(|b| b.as_ref()).collect();
+            vec![Cow::Owned(c(&parts))]
+        }
+        None => raw,
+    })
 }
 
 #[cfg(test)]
@@ -790,8 +911,13 @@ mod tests {
         assert_eq!(printf_int("quarter.%d", 7).unwrap(), "quarter.7");
         assert_eq!(printf_int("s%03d.raw", 7).unwrap(), "s007.raw");
         assert_eq!(printf_int("s%3i.raw", 7).unwrap(), "s  7.raw");
-        assert!(printf_int("s%s.raw", 7).is_none());
-        assert!(printf_int("s%d%d.raw", 7).is_none());
+        assert!(printf_int("s%s.raw", 7).is_err());
+        assert!(printf_int("s%d%d.raw", 7).is_err());
+        assert!(printf_int("x.%65536d", 1)
+            .unwrap_err()
+            .contains("too large"));
+        assert!(printf_int("x.%99999999999999999999999d", 1).is_err());
+        assert_eq!(printf_int("x%0255d", 1).unwrap().len(), 256);
     }
 
     #[test]

@@ -33,7 +33,9 @@ use medvox_core::AnyVolume;
 
 pub use error::{IoError, Result};
 pub use limits::Limits;
-pub use registry::{read, read_with, reader_for, readers, write, write_with, writer_for, writers};
+pub use registry::{
+    read, read_with, reader_for, readers, write, write_series_with, write_with, writer_for, writers,
+};
 
 /// What a reader returns: one or more 3D volumes sharing one geometry (a 4D
 /// file — fMRI, DWI — gives one volume per time point or component, in file order).
@@ -56,10 +58,37 @@ impl Image {
 }
 
 /// Options for reading.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct ReadOptions {
     /// Allocation limits for untrusted headers.
     pub limits: Limits,
+    /// Read detached data files (NRRD `data file`, MetaImage `ElementDataFile`)
+    /// outside the header's folder. Default: [`allow_outside_data`] (false
+    /// unless set for the process, e.g. by the CLI's `--allow-outside-data`).
+    pub allow_outside_data: bool,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            limits: Limits::default(),
+            allow_outside_data: allow_outside_data(),
+        }
+    }
+}
+
+static ALLOW_OUTSIDE_DATA: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+/// Lets [`ReadOptions::default`] read data files outside a header's folder, for
+/// the whole process (the CLI's `--allow-outside-data`).
+pub fn set_allow_outside_data(allow: bool) {
+    ALLOW_OUTSIDE_DATA.store(allow, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// The process-wide default set by [`set_allow_outside_data`].
+pub fn allow_outside_data() -> bool {
+    ALLOW_OUTSIDE_DATA.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Options for writing.
@@ -103,4 +132,17 @@ pub trait VolumeReader: Format {
 pub trait VolumeWriter: Format {
     /// Writes one volume, atomically.
     fn write(&self, path: &Path, volume: &AnyVolume, opts: &WriteOptions) -> Result<()>;
+
+    /// Writes a series of volumes sharing size, pixel type and geometry (a 4D
+    /// image) as one file, atomically. Formats that hold one volume refuse more.
+    fn write_series(&self, path: &Path, volumes: &[AnyVolume], opts: &WriteOptions) -> Result<()> {
+        match volumes {
+            [v] => self.write(path, v, opts),
+            _ => Err(IoError::Unsupported {
+                path: path.to_path_buf(),
+                format: self.name(),
+                reason: format!("{} volumes: this format holds one", volumes.len()),
+            }),
+        }
+    }
 }

@@ -7,27 +7,18 @@ use crate::error::{IoError, Result};
 /// How much a reader may allocate for one file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// Largest voxel buffer, in bytes. Default: the `MEDVOX_MAX_BYTES` environment
-    /// variable if set, else the machine's physical memory (16 GiB if unknown).
+    /// Largest voxel buffer, in bytes. Default: [`medvox_core::budget::max_bytes`]
+    /// (`--max-memory`, else `MEDVOX_MAX_BYTES`, else the smallest of physical
+    /// memory, the address-space/data rlimits and the cgroup memory limit).
     pub max_bytes: u64,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        let from_env = std::env::var("MEDVOX_MAX_BYTES")
-            .ok()
-            .and_then(|s| s.trim().parse().ok());
         Limits {
-            max_bytes: from_env.or_else(physical_memory).unwrap_or(16 << 30),
+            max_bytes: medvox_core::budget::max_bytes(),
         }
     }
-}
-
-fn physical_memory() -> Option<u64> {
-    let s = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = s.lines().find(|l| l.starts_with("MemTotal:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
 }
 
 impl Limits {

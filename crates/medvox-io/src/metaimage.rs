@@ -55,7 +55,7 @@ use medvox_core::{AnyVolume, Geometry, PixelType};
 
 use crate::header_text::{
     bad_header, data_file_for, data_files, itk_geometry, nums, parse_all, parse_num, planar_dims,
-    read_header, take_n, unsupported, voxel_bytes, write_files, DataSource, Encoding, Flow, Skip,
+    read_header, series_bytes, take_n, unsupported, write_files, DataSource, Encoding, Flow, Skip,
 };
 use crate::raw::decode_volumes;
 use crate::{
@@ -373,7 +373,7 @@ impl VolumeReader for MetaImage {
     fn read(&self, path: &Path, opts: &ReadOptions) -> Result<Image> {
         let p = plan(path)?;
         p.source
-            .check(path, FORMAT, &opts.limits, &p.dims, p.pixel.size() as u64)?;
+            .check(path, FORMAT, opts, &p.dims, p.pixel.size() as u64)?;
         let volumes = decode_volumes(
             path,
             p.pixel,
@@ -392,15 +392,33 @@ impl VolumeReader for MetaImage {
 
 impl VolumeWriter for MetaImage {
     fn write(&self, path: &Path, volume: &AnyVolume, opts: &WriteOptions) -> Result<()> {
+        self.write_series(path, std::slice::from_ref(volume), opts)
+    }
+
+    /// A series is written as a 4D image (`NDims = 4`, identity 4th row and
+    /// column of `TransformMatrix`, time spacing 1 and origin 0), as ITK writes one.
+    fn write_series(&self, path: &Path, volumes: &[AnyVolume], opts: &WriteOptions) -> Result<()> {
         let data_ext = if opts.compress { "zraw" } else { "raw" };
-        let data_path = data_file_for(path, FORMAT, volume, "mhd", data_ext)?;
-        let payload = voxel_bytes(
-            volume,
-            opts.compress.then_some(|b: &[u8]| gz::zlib(b, opts.level)),
-        );
-        let compressed_size = opts.compress.then_some(payload.len());
-        let header = header_text(volume, compressed_size, data_path.as_deref());
-        write_files(path, data_path.as_deref(), &header, &payload)
+        let first = volumes
+            .first()
+            .ok_or_else(|| unsupported(path, FORMAT, "no volume to write"))?;
+        let data_path = data_file_for(path, FORMAT, first, "mhd", data_ext)?;
+        let payload = series_bytes(
+            path,
+            FORMAT,
+            volumes,
+            opts.compress.then_some(|b: &[&[u8]]| {
+                if b.len() == 1 {
+                    gz::zlib(b[0], opts.level)
+                } else {
+                    gz::zlib(&b.concat(), opts.level)
+                }
+            }),
+        )?;
+        let compressed_size = opts.compress.then(|| payload.iter().map(|p| p.len()).sum());
+        let header = header_text(first, volumes.len(), compressed_size, data_path.as_deref());
+        let parts: Vec<&[u8]> = payload.iter().map(|b| b.as_ref()).collect();
+        write_files(path, data_path.as_deref(), &header, &parts)
     }
 }
 
@@ -419,11 +437,23 @@ fn itk_orientation(g: &Geometry) -> String {
         .collect()
 }
 
-fn header_text(v: &AnyVolume, compressed_size: Option<usize>, data_file: Option<&Path>) -> String {
+fn header_text(
+    v: &AnyVolume,
+    count: usize,
+    compressed_size: Option<usize>,
+    data_file: Option<&Path>,
+) -> String {
     let g = v.geometry();
-    let nd = planar_dims(v);
-    let matrix = (0..nd).flat_map(|c| (0..nd).map(move |r| g.direction[r][c]));
-    let size = v.size();
+    let nd = if count > 1 { 4 } else { planar_dims(v) };
+    let dir = |r: usize, c: usize| match (r < 3, c < 3) {
+        (true, true) => g.direction[r][c],
+        _ => f64::from(u8::from(r == c)),
+    };
+    let matrix = (0..nd).flat_map(move |c| (0..nd).map(move |r| dir(r, c)));
+    let s3 = v.size();
+    let size = [s3[0], s3[1], s3[2], count];
+    let spacing = [g.spacing[0], g.spacing[1], g.spacing[2], 1.0];
+    let origin = [g.origin[0], g.origin[1], g.origin[2], 0.0];
     let mut s = format!("ObjectType = Image\nNDims = {nd}\nBinaryData = True\n");
     match compressed_size {
         Some(n) => s += &format!("CompressedData = True\nCompressedDataSize = {n}\n"),
@@ -432,10 +462,14 @@ fn header_text(v: &AnyVolume, compressed_size: Option<usize>, data_file: Option<
     s += &format!(
         "TransformMatrix = {}\nOffset = {}\nCenterOfRotation = {}\nAnatomicalOrientation = {}\nElementSpacing = {}\nDimSize = {}\nElementByteOrderMSB = False\nElementType = {}\nElementDataFile = {}\n",
         nums(matrix, " "),
-        nums(g.origin[..nd].iter().copied(), " "),
+        nums(origin[..nd].iter().copied(), " "),
         vec!["0"; nd].join(" "),
-        if nd == 3 { itk_orientation(g) } else { "??".into() },
-        nums(g.spacing[..nd].iter().copied(), " "),
+        match nd {
+            3 => itk_orientation(g),
+            4 => format!("{}?", itk_orientation(g)),
+            _ => "??".into(),
+        },
+        nums(spacing[..nd].iter().copied(), " "),
         size[..nd].iter().map(|n| n.to_string()).collect::<Vec<_>>().join(" "),
         type_name(v.pixel_type()),
         data_file

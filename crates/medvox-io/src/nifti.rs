@@ -20,8 +20,8 @@
 //!   `inter ≠ 0`); integer data then become f32 (each value is first converted to
 //!   f32, then `f32(v·slope + inter)` is computed in f64), f32 and f64 data keep
 //!   their type. A non-finite slope or intercept counts as 0, as in nifti_clib.
-//! * NaN and ±inf voxels of f32/f64 data are read as 0, as nifti_clib (hence
-//!   SimpleITK) does.
+//! * NaN and ±inf voxels of f32/f64 data are kept, as nibabel does (statistical
+//!   maps use NaN for "outside"); nifti_clib, hence SimpleITK, reads them as 0.
 //!
 //! # Geometry: ITK 5.4 `NiftiImageIO` (SimpleITK 2.5)
 //!
@@ -114,6 +114,9 @@ impl VolumeReader for Nifti {
 impl VolumeWriter for Nifti {
     fn write(&self, path: &Path, volume: &AnyVolume, opts: &WriteOptions) -> Result<()> {
         write_volumes(path, std::slice::from_ref(volume), opts)
+    }
+    fn write_series(&self, path: &Path, volumes: &[AnyVolume], opts: &WriteOptions) -> Result<()> {
+        write_volumes(path, volumes, opts)
     }
 }
 
@@ -862,7 +865,8 @@ impl Inflate<'_> {
     fn voxels<T: Pixel>(&self, n: usize) -> std::result::Result<Vec<T>, String> {
         let size = std::mem::size_of::<T>();
         let lead = self.skip.div_ceil(size);
-        let mut v = medvox_core::volume::zeroed_vec::<T>(n + lead);
+        let mut v =
+            medvox_core::budget::try_zeroed_vec::<T>(n + lead).map_err(|e| e.to_string())?;
         let bytes: &mut [u8] = bytemuck::cast_slice_mut(&mut v);
         bytes
             .par_chunks_mut(4096)
@@ -1006,27 +1010,20 @@ pub(crate) fn read_image(path: &Path, opts: &ReadOptions) -> Result<Image> {
     })
 }
 
-/// What nifti_clib and ITK do to loaded voxels: non-finite floats become 0, then
-/// `v · slope + inter` is applied when `scale` is set (f64 stays f64, f32 stays
-/// f32, integers become f32).
+/// `v · slope + inter` applied to loaded voxels as ITK does when `scale` is set
+/// (f64 stays f64, f32 stays f32, integers become f32); NaN and ±inf stay as stored.
 fn finish(v: AnyVolume, scale: Option<(f64, f64)>) -> AnyVolume {
     fn each<T: Send>(s: &mut [T], f: impl Fn(&mut T) + Sync) {
         s.par_chunks_mut(1 << 16)
             .for_each(|c| c.iter_mut().for_each(&f));
     }
     match (v, scale) {
-        (AnyVolume::F64(mut v), s) => {
-            each(v.as_slice_mut(), |x| {
-                let y = if x.is_finite() { *x } else { 0.0 };
-                *x = s.map_or(y, |(a, b)| y * a + b);
-            });
+        (AnyVolume::F64(mut v), Some((a, b))) => {
+            each(v.as_slice_mut(), |x| *x = *x * a + b);
             v.into()
         }
-        (AnyVolume::F32(mut v), s) => {
-            each(v.as_slice_mut(), |x| {
-                let y = if x.is_finite() { *x } else { 0.0 };
-                *x = s.map_or(y, |(a, b)| (y as f64 * a + b) as f32);
-            });
+        (AnyVolume::F32(mut v), Some((a, b))) => {
+            each(v.as_slice_mut(), |x| *x = (*x as f64 * a + b) as f32);
             v.into()
         }
         (other, Some((a, b))) => {

@@ -5,7 +5,7 @@
 //! Versions `NRRD0001`–`NRRD0005`. Fields: `type` (every teem name of 8/16/32-bit
 //! integers, `float`, `double`; 64-bit integers and `block` are unsupported),
 //! `dimension` 1–4, `sizes`, `encoding` (`raw`, `gzip`/`gz`, `ascii`/`text`/`txt`,
-//! `hex`; `bzip2` and `zrl` are unsupported), `endian` (required for multi-byte
+//! `hex`, `bzip2`/`bz2`; `zrl` is unsupported), `endian` (required for multi-byte
 //! binary data, as teem requires), `line skip`, `byte skip` (-1 = data at the end
 //! of the file, raw only; after decompression for gzip, as teem does), `data file`
 //! (one name, `LIST [subdim]` with the names on the following lines, or
@@ -29,7 +29,9 @@
 //!   `LAS` are converted to LPS (x and y, resp. y, negated in directions and
 //!   origin); every other space (`LPS`, `scanner-xyz`,
 //!   `3D-right-handed`, `3D-left-handed`, or a bare `space dimension`) is taken as
-//!   is, as ITK does. Spaces with a time coordinate are unsupported.
+//!   is, as ITK does. A space with a time coordinate (`left-posterior-superior-time`,
+//!   as SimpleITK writes 4D images) is read as its 3D space; the axis along time
+//!   is the non-spatial axis.
 //! * `space origin` is the origin (all-NaN = unknown = 0).
 //! * Without a space: spacing from `spacings` (NaN = unknown = 1; a negative value
 //!   flips the axis), identity direction, and the origin from `axis mins`
@@ -59,7 +61,7 @@ use medvox_core::{with_volume, AnyVolume, Geometry, Pixel, PixelType, Volume};
 use crate::error::WithPath;
 use crate::header_text::{
     bad_header, data_file_for, data_files, itk_geometry, nums, parse_all, parse_num, parse_vectors,
-    planar_dims, read_header, unsupported, voxel_bytes, write_files, DataSource, Encoding, Flow,
+    planar_dims, read_header, series_bytes, unsupported, write_files, DataSource, Encoding, Flow,
     HeaderEnd, Skip,
 };
 use crate::raw::decode_volumes;
@@ -100,11 +102,9 @@ fn parse_space(name: &str) -> Option<Space> {
         | "scanner-xyz"
         | "3d-right-handed"
         | "3d-left-handed" => (3, none),
-        "right-anterior-superior-time"
-        | "rast"
-        | "left-anterior-superior-time"
-        | "last"
-        | "left-posterior-superior-time"
+        "right-anterior-superior-time" | "rast" => (4, [true, true, false]),
+        "left-anterior-superior-time" | "last" => (4, [false, true, false]),
+        "left-posterior-superior-time"
         | "lpst"
         | "scanner-xyz-time"
         | "3d-right-handed-time"
@@ -209,11 +209,14 @@ impl Header {
                     "gzip" | "gz" => Encoding::Gzip,
                     "ascii" | "text" | "txt" => Encoding::Ascii,
                     "hex" => Encoding::Hex,
-                    "bzip2" | "bz2" | "zrl" => {
+                    "bzip2" | "bz2" => Encoding::Bzip2,
+                    "zrl" => {
                         return Err(unsupported(
                             path,
                             FORMAT,
-                            format!("encoding `{value}` (raw, gzip, ascii and hex are supported)"),
+                            format!(
+                                "encoding `{value}` (raw, gzip, bzip2, ascii and hex are supported)"
+                            ),
                         ))
                     }
                     _ => return Err(bad(format!("unknown encoding `{value}`"))),
@@ -366,11 +369,16 @@ fn plan(path: &Path) -> Result<Plan> {
     if let Some(a) = sizes.iter().position(|&s| s == 0) {
         return Err(bad(format!("size of axis {a} is 0")));
     }
-    let binary = matches!(encoding, Encoding::Raw | Encoding::Gzip | Encoding::Hex);
+    let binary = matches!(
+        encoding,
+        Encoding::Raw | Encoding::Gzip | Encoding::Bzip2 | Encoding::Hex
+    );
     if binary && pixel.size() > 1 && h.big_endian.is_none() {
         return Err(missing("endian"));
     }
 
+    let mut h = h;
+    drop_time(path, &mut h)?;
     let space_dim = space_dim(path, &h)?;
 
     let extra = non_spatial_axis(path, &h, dim, &sizes)?;
@@ -402,6 +410,46 @@ fn plan(path: &Path) -> Result<Plan> {
         big_endian: source.byte_order_big(h.big_endian.unwrap_or(false)),
         source,
     })
+}
+
+/// A space with a time coordinate (`left-posterior-superior-time`, as
+/// SimpleITK writes 4D images) becomes its 3D space: an axis whose direction is
+/// along time only is the non-spatial axis (its direction becomes `none`), the
+/// time components of the other directions and of the origin are dropped.
+fn drop_time(path: &Path, h: &mut Header) -> Result<()> {
+    let Some((4, flip)) = h.space.as_ref().map(|s| (s.dim, s.flip)) else {
+        return Ok(());
+    };
+    let bad = |r: String| bad_header(path, FORMAT, r);
+    h.space = Some(Space { dim: 3, flip });
+    if h.space_dim == Some(4) {
+        h.space_dim = Some(3);
+    }
+    for (a, d) in h.directions.iter_mut().flatten().enumerate() {
+        if let Some(v) = d {
+            if v.len() != 4 {
+                return Err(bad(format!(
+                    "space direction of axis {a} has {} components, the space has 4",
+                    v.len()
+                )));
+            }
+            if v[..3].iter().all(|x| *x == 0.0) {
+                *d = None;
+            } else {
+                v.truncate(3);
+            }
+        }
+    }
+    if let Some(o) = &mut h.origin {
+        if o.len() != 4 {
+            return Err(bad(format!(
+                "`space origin` has {} components, the space has 4",
+                o.len()
+            )));
+        }
+        o.truncate(3);
+    }
+    Ok(())
 }
 
 /// The dimension of the header's space (`None` without `space`/`space dimension`),
@@ -519,7 +567,7 @@ fn data_source(path: &Path, h: &Header, encoding: Encoding, end: HeaderEnd) -> R
                 ),
             ))
         }
-        (s, Encoding::Gzip) => (Skip::Bytes(0), s as u64),
+        (s, Encoding::Gzip | Encoding::Bzip2) => (Skip::Bytes(0), s as u64),
         (s, _) => (Skip::Bytes(s as u64), 0),
     };
     let (files, first_offset) = match &h.data_file {
@@ -641,7 +689,7 @@ impl VolumeReader for Nrrd {
     fn read(&self, path: &Path, opts: &ReadOptions) -> Result<Image> {
         let p = plan(path)?;
         p.source
-            .check(path, FORMAT, &opts.limits, &p.sizes, p.pixel.size() as u64)?;
+            .check(path, FORMAT, opts, &p.sizes, p.pixel.size() as u64)?;
         let fill = |buf: &mut [u8]| p.source.read_into(path, FORMAT, p.pixel, buf);
         let volumes = if p.interleaved && p.count > 1 {
             let total = p.size.iter().product::<usize>() * p.count;
@@ -700,24 +748,37 @@ where
 
 impl VolumeWriter for Nrrd {
     fn write(&self, path: &Path, volume: &AnyVolume, opts: &WriteOptions) -> Result<()> {
+        self.write_series(path, std::slice::from_ref(volume), opts)
+    }
+
+    /// A series is written as a 4D image: the 4th axis has no space direction
+    /// and kind `list` (what SimpleITK writes for a 4D image is read back too).
+    fn write_series(&self, path: &Path, volumes: &[AnyVolume], opts: &WriteOptions) -> Result<()> {
         let data_ext = if opts.compress { "raw.gz" } else { "raw" };
-        let data_path = data_file_for(path, FORMAT, volume, "nhdr", data_ext)?;
-        let header = header_text(volume, opts.compress, data_path.as_deref());
-        let payload = voxel_bytes(
-            volume,
+        let first = volumes
+            .first()
+            .ok_or_else(|| unsupported(path, FORMAT, "no volume to write"))?;
+        let data_path = data_file_for(path, FORMAT, first, "nhdr", data_ext)?;
+        let header = header_text(first, volumes.len(), opts.compress, data_path.as_deref());
+        let payload = series_bytes(
+            path,
+            FORMAT,
+            volumes,
             opts.compress
-                .then_some(|b: &[u8]| gz::gzip(&[b], opts.level)),
-        );
-        write_files(path, data_path.as_deref(), &header, &payload)
+                .then_some(|b: &[&[u8]]| gz::gzip(b, opts.level)),
+        )?;
+        let parts: Vec<&[u8]> = payload.iter().map(|b| b.as_ref()).collect();
+        write_files(path, data_path.as_deref(), &header, &parts)
     }
 }
 
-/// The header of a written file (ends with the blank line when the data are attached).
-fn header_text(v: &AnyVolume, gzip: bool, data_file: Option<&Path>) -> String {
+/// The header of a written file of `count` volumes (ends with the blank line
+/// when the data are attached).
+fn header_text(v: &AnyVolume, count: usize, gzip: bool, data_file: Option<&Path>) -> String {
     let g = v.geometry();
-    let nd = planar_dims(v);
+    let nd = if count > 1 { 3 } else { planar_dims(v) };
     let size = v.size();
-    let dirs: Vec<String> = (0..nd)
+    let mut dirs: Vec<String> = (0..nd)
         .map(|c| {
             format!(
                 "({})",
@@ -725,10 +786,21 @@ fn header_text(v: &AnyVolume, gzip: bool, data_file: Option<&Path>) -> String {
             )
         })
         .collect();
+    let mut sizes: Vec<String> = size[..nd].iter().map(|n| n.to_string()).collect();
+    let mut kinds = vec!["domain"; nd];
+    if count > 1 {
+        dirs.push("none".into());
+        sizes.push(count.to_string());
+        kinds.push("list");
+    }
     let mut s = String::from(
         "NRRD0004\n# Complete NRRD file format specification at:\n# http://teem.sourceforge.net/nrrd/format.html\n",
     );
-    s += &format!("type: {}\ndimension: {nd}\n", type_name(v.pixel_type()));
+    s += &format!(
+        "type: {}\ndimension: {}\n",
+        type_name(v.pixel_type()),
+        sizes.len()
+    );
     s += if nd == 3 {
         "space: left-posterior-superior\n"
     } else {
@@ -736,9 +808,9 @@ fn header_text(v: &AnyVolume, gzip: bool, data_file: Option<&Path>) -> String {
     };
     s += &format!(
         "sizes: {}\nspace directions: {}\nkinds: {}\nendian: little\nencoding: {}\nspace origin: ({})\n",
-        size[..nd].iter().map(|n| n.to_string()).collect::<Vec<_>>().join(" "),
+        sizes.join(" "),
         dirs.join(" "),
-        vec!["domain"; nd].join(" "),
+        kinds.join(" "),
         if gzip { "gzip" } else { "raw" },
         nums(g.origin[..nd].iter().copied(), ","),
     );

@@ -3,8 +3,8 @@
 use std::borrow::Cow;
 use std::path::Path;
 
+use medvox_core::budget;
 use medvox_core::pixel::swap_bytes_in_place;
-use medvox_core::volume::zeroed_vec;
 use medvox_core::{for_pixel_type, with_volume, AnyVolume, Geometry, Pixel, PixelType, Volume};
 
 use crate::error::{IoError, Result, WithPath};
@@ -41,7 +41,10 @@ where
         format: "raw",
         reason: "voxel count overflows".into(),
     })?;
-    let mut buf: Vec<T> = zeroed_vec(n);
+    let mut buf: Vec<T> = budget::try_zeroed_vec(n).map_err(|source| IoError::Memory {
+        path: path.to_path_buf(),
+        source,
+    })?;
     fill(bytemuck::cast_slice_mut(&mut buf))?;
     if big_endian != cfg!(target_endian = "big") {
         swap_bytes_in_place(&mut buf);
@@ -52,9 +55,14 @@ where
     buf.chunks_exact(per.max(1))
         .take(count)
         .map(|c| {
-            Ok(Volume::from_vec(size, c.to_vec(), geometry)
-                .at(path)?
-                .into())
+            let mut v = budget::try_vec_with_capacity(c.len(), "one volume").map_err(|source| {
+                IoError::Memory {
+                    path: path.to_path_buf(),
+                    source,
+                }
+            })?;
+            v.extend_from_slice(c);
+            Ok(Volume::from_vec(size, v, geometry).at(path)?.into())
         })
         .collect()
 }

@@ -101,6 +101,16 @@ pub fn write(path: impl AsRef<Path>, volume: &AnyVolume) -> Result<()> {
     write_with(path, volume, &WriteOptions::default())
 }
 
+/// Writes a series of volumes (a 4D image) as one file; the format comes from the extension.
+pub fn write_series_with(
+    path: impl AsRef<Path>,
+    volumes: &[AnyVolume],
+    opts: &WriteOptions,
+) -> Result<()> {
+    let path = path.as_ref();
+    writer_for(path)?.write_series(path, volumes, opts)
+}
+
 /// Writes a volume; the format comes from the extension.
 pub fn write_with(path: impl AsRef<Path>, volume: &AnyVolume, opts: &WriteOptions) -> Result<()> {
     let path = path.as_ref();

@@ -338,7 +338,8 @@ fn malformed_inputs_are_clear_errors() {
         ("no_encoding", "NRRD0004\ntype: uchar\ndimension: 3\nsizes: 2 3 4\n\n", &data, "`encoding`"),
         ("bad_type", "NRRD0004\ntype: complex\ndimension: 3\nsizes: 2 3 4\nencoding: raw\n\n", &data, "unknown type"),
         ("int64", "NRRD0004\ntype: int64\ndimension: 3\nsizes: 2 3 4\nendian: little\nencoding: raw\n\n", &data, "64-bit"),
-        ("bzip2", "NRRD0004\ntype: uchar\ndimension: 3\nsizes: 2 3 4\nencoding: bzip2\n\n", &data, "bzip2"),
+        ("zrl", "NRRD0004\ntype: uchar\ndimension: 3\nsizes: 2 3 4\nencoding: zrl\n\n", &data, "zrl"),
+        ("bzip2_garbage", "NRRD0004\ntype: uchar\ndimension: 3\nsizes: 2 3 4\nencoding: bzip2\n\n", &data, "decompression failed"),
         ("dim5", "NRRD0004\ntype: uchar\ndimension: 5\nsizes: 2 3 4 1 1\nencoding: raw\n\n", &data, "dimension 5"),
         ("dim0", "NRRD0004\ntype: uchar\ndimension: 0\nsizes: 2\nencoding: raw\n\n", &data, "at least 1"),
         ("count", "NRRD0004\ntype: uchar\ndimension: 3\nsizes: 2 3\nencoding: raw\n\n", &data, "entries"),
@@ -435,6 +436,7 @@ fn limits_are_honoured() {
     );
     let opts = ReadOptions {
         limits: medvox_io::Limits { max_bytes: 999 },
+        ..Default::default()
     };
     assert!(matches!(Nrrd.read(&p, &opts), Err(IoError::Limit { .. })));
     assert!(Nrrd.read(&p, &ReadOptions::default()).is_ok());
