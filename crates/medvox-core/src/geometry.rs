@@ -127,30 +127,58 @@ impl Geometry {
 
     /// Orientation letters: for each index axis, the LPS direction it points
     /// *towards* (L/R, P/A, S/I), e.g. `"LPS"` for the identity direction, `"RAS"`
-    /// for NIfTI's canonical storage.
+    /// for NIfTI's canonical storage: SimpleITK's
+    /// `DICOMOrientImageFilter.GetOrientationFromDirectionCosines` and nibabel's
+    /// `aff2axcodes` (see [`Geometry::orientation_axes`]).
     pub fn orientation_code(&self) -> String {
-        (0..3)
-            .map(|c| {
-                let col = [
-                    self.direction[0][c],
-                    self.direction[1][c],
-                    self.direction[2][c],
-                ];
-                let (axis, v) = col.iter().enumerate().fold((0, 0.0f64), |best, (a, v)| {
-                    if v.abs() > best.1.abs() {
-                        (a, *v)
-                    } else {
-                        best
-                    }
-                });
+        self.orientation_axes()
+            .iter()
+            .map(|&(axis, negative)| {
                 let letters = [('L', 'R'), ('P', 'A'), ('S', 'I')][axis];
-                if v >= 0.0 {
-                    letters.0
-                } else {
+                if negative {
                     letters.1
+                } else {
+                    letters.0
                 }
             })
             .collect()
+    }
+
+    /// The closest anatomical axis of each index axis: `(world axis, negative)`
+    /// for i, j, k, where world axis 0/1/2 is x/y/z (towards L/P/S) and
+    /// `negative` means the index axis runs towards R/A/I. Always a permutation.
+    ///
+    /// nibabel's `io_orientation` (5.x): the direction is replaced by its
+    /// closest orthogonal matrix (polar decomposition), then the index axes, from
+    /// the one closest to a world axis (largest |cosine|) to the most oblique (ties:
+    /// i before j before k), each take the world axis of their largest |cosine|
+    /// among those not yet taken (ties: x before y before z). Whenever every
+    /// column's largest |cosine| is on a different row this is also ITK's
+    /// `SpatialOrientationAdapter` / SimpleITK's `DICOMOrient` answer; for strongly
+    /// oblique directions where two columns share their dominant row, ITK repeats
+    /// a letter and this rule still gives a permutation.
+    pub fn orientation_axes(&self) -> [(usize, bool); 3] {
+        let mut r = closest_rotation(&self.direction);
+        let col_max = |c: usize| (0..3).map(|row| r[row][c].abs()).fold(0.0f64, f64::max);
+        let mut order = [0usize, 1, 2];
+        let strength = order.map(col_max);
+        order.sort_by(|&a, &b| strength[b].total_cmp(&strength[a]));
+        let mut out = [(usize::MAX, false); 3];
+        let mut used = [false; 3];
+        for c in order {
+            let mut best = None::<(usize, f64)>;
+            for (row, r_row) in r.iter().enumerate() {
+                let a = r_row[c].abs();
+                if !used[row] && best.is_none_or(|b| a > b.1) {
+                    best = Some((row, a));
+                }
+            }
+            let (row, _) = best.expect("three world axes for three index axes");
+            out[c] = (row, r[row][c] < 0.0);
+            used[row] = true;
+            r[row] = [0.0; 3];
+        }
+        out
     }
 
     /// Direction as 9 numbers, row-major (the order SimpleITK's `GetDirection` uses).
@@ -159,6 +187,33 @@ impl Geometry {
         [
             d[0][0], d[0][1], d[0][2], d[1][0], d[1][1], d[1][2], d[2][0], d[2][1], d[2][2],
         ]
+    }
+}
+
+/// The orthogonal factor of the polar decomposition of `m` (the closest
+/// rotation or reflection), by Newton's iteration `X ← (X + X⁻ᵀ) / 2`; `m` itself
+/// when it is singular or not finite.
+fn closest_rotation(m: &Mat3) -> Mat3 {
+    let mut x = *m;
+    for _ in 0..100 {
+        let Some(inv) = inverse3(&x) else { return *m };
+        let mut next = x;
+        let mut change = 0.0f64;
+        for (i, row) in next.iter_mut().enumerate() {
+            for (j, v) in row.iter_mut().enumerate() {
+                *v = 0.5 * (x[i][j] + inv[j][i]);
+                change = change.max((*v - x[i][j]).abs());
+            }
+        }
+        x = next;
+        if change.is_nan() || change <= 1e-15 {
+            break;
+        }
+    }
+    if x.iter().flatten().all(|v| v.is_finite()) {
+        x
+    } else {
+        *m
     }
 }
 
@@ -236,6 +291,43 @@ mod tests {
             assert!((back[a] - idx[a]).abs() < 1e-12);
         }
         assert_eq!(g.orientation_code(), "LPI");
+    }
+
+    #[test]
+    fn orientation_codes() {
+        let code = |d: Mat3| {
+            Geometry::new([1.0; 3], [0.0; 3], d)
+                .unwrap()
+                .orientation_code()
+        };
+        assert_eq!(code(Geometry::IDENTITY), "LPS");
+        assert_eq!(
+            code([[-1.0, 0.0, 0.0], [0.0, -1.0, 0.0], [0.0, 0.0, 1.0]]),
+            "RAS"
+        );
+        // i → I, j → R, k → A
+        assert_eq!(
+            code([[0.0, -1.0, 0.0], [0.0, 0.0, -1.0], [-1.0, 0.0, 0.0]]),
+            "IRA"
+        );
+        // Columns 0 and 1 both lean most on x: ITK says "RRS"; nibabel's rule
+        // lets j (the stronger) take x first, then i takes y (SimpleITK and
+        // nibabel checked in tests/reference/test_view.py).
+        let d = [
+            [-0.678993, -0.73126, 0.065016],
+            [0.59708, -0.601583, -0.530653],
+            [0.427158, -0.32149, 0.845092],
+        ];
+        assert_eq!(code(d), "PRS");
+        // Shear is removed first (polar decomposition), as nibabel does.
+        assert_eq!(code_sheared(), "LPS");
+    }
+
+    fn code_sheared() -> String {
+        let d = [[1.0, 0.4, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]];
+        Geometry::new([1.0; 3], [0.0; 3], d)
+            .unwrap()
+            .orientation_code()
     }
 
     #[test]
