@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # 1. System packages (Debian/Ubuntu, root only).
-APT_PACKAGES=(python3-venv cmake g++ mesa-vulkan-drivers)  # cmake, g++: CharLS (JPEG-LS); mesa-vulkan-drivers: lavapipe for the GPU tests
+APT_PACKAGES=(python3-venv g++ mesa-vulkan-drivers)  # g++: CharLS (JPEG-LS, compiled by vendor/charls-sys with the cc crate); mesa-vulkan-drivers: lavapipe for the GPU tests
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   missing=()
   for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
@@ -23,6 +23,18 @@ if [ ! -x .venv/bin/python ]; then "$PY" -m venv .venv; fi
 .venv/bin/python -m pip install -q --disable-pip-version-check -r tests/reference/requirements.txt
 
 # 3. Rust: format, lints, build, tests (release: numeric tests run fast).
+# The build must not need cmake (issue 20: a fresh machine has only Rust and
+# gcc/g++): a `cmake` that always fails goes first on PATH for every cargo step,
+# and no build dependency may pull in the cmake crate.
+nocmake=$(mktemp -d)
+trap 'rm -rf "$nocmake"' EXIT
+printf '#!/bin/sh\necho "cmake must not be needed to build medvox" >&2\nexit 1\n' >"$nocmake/cmake"
+chmod +x "$nocmake/cmake"
+export PATH="$nocmake:$PATH"
+unset CMAKE
+if cargo tree -q -e build,normal -i cmake >/dev/null 2>&1; then
+  echo "error: a dependency needs the cmake crate (cargo tree -i cmake)" >&2; exit 1
+fi
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --release -q -- -D warnings
 cargo build --workspace --release
