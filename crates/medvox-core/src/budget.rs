@@ -271,8 +271,33 @@ pub fn try_zeroed_vec<T: bytemuck::Zeroable + Copy>(n: usize) -> Result<Vec<T>, 
                 requested: layout.size() as u128,
             });
         }
+        advise_huge_pages(ptr as *mut u8, layout.size());
         Ok(Vec::from_raw_parts(ptr, n, n))
     }
+}
+
+/// As [`crate::volume::zeroed_vec`] does: asks Linux to back the 2 MiB-aligned
+/// part of a large fresh allocation with transparent huge pages (fewer page
+/// faults on first touch). A hint only.
+fn advise_huge_pages(ptr: *mut u8, bytes: usize) {
+    const HUGE: usize = 2 << 20;
+    if bytes < 2 * HUGE {
+        return;
+    }
+    #[cfg(target_os = "linux")]
+    {
+        let start = (ptr as usize).next_multiple_of(HUGE);
+        let end = (ptr as usize + bytes) / HUGE * HUGE;
+        if end > start {
+            // SAFETY: [start, end) lies inside the live allocation at `ptr`;
+            // MADV_HUGEPAGE changes no contents, only how pages are backed.
+            unsafe {
+                libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE);
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = ptr;
 }
 
 /// An empty vector with room for `n` elements, checked against the budget and

@@ -409,8 +409,8 @@ impl DataSource {
         let limits = &opts.limits;
         let mut stored = 0u64;
         for (i, f) in self.files.iter().enumerate() {
-            let meta = std::fs::metadata(f).map_err(|e| cannot_open(header, format, f, &e))?;
-            if !meta.is_file() {
+            let meta = std::fs::metadata(f);
+            if meta.as_ref().is_ok_and(|m| !m.is_file()) {
                 return Err(bad_header(
                     header,
                     format,
@@ -423,6 +423,7 @@ impl DataSource {
             if f != header && !opts.allow_outside_data {
                 confined(header, format, f)?;
             }
+            let meta = meta.map_err(|e| cannot_open(header, format, f, &e))?;
             let len = meta.len();
             let start = if i == 0 { self.first_offset } else { 0 };
             let skip = match self.skip {
@@ -574,7 +575,21 @@ fn confined(header: &Path, format: &'static str, file: &Path) -> Result<()> {
     };
     let inside = match (std::fs::canonicalize(dir), std::fs::canonicalize(file)) {
         (Ok(d), Ok(f)) => f.starts_with(d),
-        _ => false,
+        // A missing file: inside when its name, read lexically, stays in the folder
+        // (the open then fails with "cannot be opened").
+        _ => file
+            .strip_prefix(header.parent().unwrap_or(Path::new("")))
+            .is_ok_and(|rel| {
+                let mut depth = 0i64;
+                rel.components().all(|c| {
+                    depth += match c {
+                        std::path::Component::ParentDir => -1,
+                        std::path::Component::Normal(_) => 1,
+                        _ => 0,
+                    };
+                    depth >= 0
+                })
+            }),
     };
     if inside {
         Ok(())

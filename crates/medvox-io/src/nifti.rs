@@ -1130,7 +1130,9 @@ pub fn write_volumes(path: &Path, volumes: &[AnyVolume], opts: &WriteOptions) ->
 /// Writes the concatenation of `parts`, gzipped (in parallel) or not, atomically.
 fn write_parts(path: &Path, parts: &[&[u8]], gzip: bool, level: u32) -> Result<()> {
     if gzip {
-        atomic::write_bytes_atomic(path, &gz::gzip(parts, level))
+        // Compressed inside the write, so the temporary exists (and is cleaned up
+        // on SIGINT/SIGTERM) for the whole time.
+        atomic::write_atomic(path, |w| w.write_all(&gz::gzip(parts, level)).at(path))
     } else {
         atomic::write_atomic(path, |w| {
             parts.iter().try_for_each(|p| w.write_all(p)).at(path)
