@@ -42,9 +42,10 @@ pub struct Args {
     /// DICOM series to read when the folder holds several (UID or 1-based N of `dicom ls`).
     #[arg(long, value_name = "UID|N")]
     series: Option<String>,
-    /// Which volume of a 4D file to write (0-based; default 0).
-    #[arg(long, value_name = "N", default_value_t = 0)]
-    volume: usize,
+    /// Write only this volume of a 4D file (0-based). Default: every volume, as a 4D
+    /// NIfTI/NRRD/MetaImage (a DICOM export takes volume 0, with a note).
+    #[arg(long, value_name = "N")]
+    volume: Option<usize>,
     /// Compress where the format leaves it open (NRRD gzip, MetaImage zlib).
     #[arg(long)]
     compress: bool,
@@ -86,28 +87,30 @@ pub fn run(ctx: &Ctx, a: Args) -> anyhow::Result<()> {
     }
     let image = crate::input::read_input(ctx, &a.input, a.series.as_deref())?;
     let n = image.volumes.len();
-    anyhow::ensure!(
-        a.volume < n,
-        "--volume {} but {} holds {n} volume(s)",
-        a.volume,
-        a.input.display()
-    );
-    if n > 1 && !ctx.quiet {
-        eprintln!(
-            "medvox: note: {} holds {n} volumes; writing volume {}",
-            a.input.display(),
-            a.volume
+    if let Some(k) = a.volume {
+        anyhow::ensure!(
+            k < n,
+            "--volume {k} but {} holds {n} volume(s)",
+            a.input.display()
         );
     }
-    let mut v = image
-        .volumes
-        .into_iter()
-        .nth(a.volume)
-        .expect("checked above");
-    if let Some(t) = a.pixel_type {
-        v = v.cast(t);
+    let dicom = matches!(a.to, Some(To::Dicom));
+    let pick = a.volume.or(dicom.then_some(0));
+    if let (true, Some(k), false) = (n > 1, pick, ctx.quiet) {
+        eprintln!(
+            "medvox: note: {} holds {n} volumes; writing volume {k}",
+            a.input.display()
+        );
     }
-    if let Some(To::Dicom) = a.to {
+    let mut volumes = match pick {
+        Some(k) => vec![image.volumes.into_iter().nth(k).expect("checked above")],
+        None => image.volumes,
+    };
+    if let Some(t) = a.pixel_type {
+        volumes = volumes.into_iter().map(|v| v.cast(t)).collect();
+    }
+    if dicom {
+        let v = &volumes[0];
         let opts = medvox::dicom::export::ExportOptions {
             modality: a.modality,
             patient_name: a.patient_name.clone(),
@@ -117,7 +120,7 @@ pub fn run(ctx: &Ctx, a: Args) -> anyhow::Result<()> {
         let sum = crate::progress::spin(
             ctx.chatty,
             format!("writing {}", a.output.display()),
-            || medvox::dicom::export::export(&v, &a.output, &opts),
+            || medvox::dicom::export::export(v, &a.output, &opts),
         )
         .with_context(|| format!("cannot write {}", a.output.display()))?;
         if !ctx.quiet {
@@ -149,7 +152,7 @@ pub fn run(ctx: &Ctx, a: Args) -> anyhow::Result<()> {
     crate::progress::spin(
         ctx.chatty,
         format!("writing {}", a.output.display()),
-        || medvox::io::write_with(&a.output, &v, &opts),
+        || medvox::io::write_series_with(&a.output, &volumes, &opts),
     )
     .with_context(|| format!("cannot write {}", a.output.display()))?;
     Ok(())

@@ -2,7 +2,8 @@
 
 use std::path::PathBuf;
 
-use medvox::core::{stats::stats, with_volume};
+use medvox::core::stats::{merge_stats, nonfinite, stats, Stats};
+use medvox::core::with_volume;
 use serde::Serialize;
 
 use crate::Ctx;
@@ -39,7 +40,11 @@ pub struct Info {
     pub orientation: String,
     /// Number of 3D volumes in the file (> 1 for 4D data).
     pub volumes: usize,
-    /// Minimum voxel value.
+    /// NaN voxels of volume 0 (left out of min/max/mean/std).
+    pub nan_count: u64,
+    /// +inf/-inf voxels of volume 0 (left out of min/max/mean/std).
+    pub inf_count: u64,
+    /// Minimum finite voxel value (volume 0).
     pub min: f64,
     /// Maximum voxel value.
     pub max: f64,
@@ -49,6 +54,9 @@ pub struct Info {
     pub std: f64,
     /// Bytes of voxel memory (all volumes).
     pub memory_bytes: usize,
+    /// Statistics over every volume of a 4D file (`null` for one volume, or
+    /// when no voxel is finite): count, nan, inf, min, max, mean, std.
+    pub all_volumes: Option<Stats>,
 }
 
 /// Reads a file and gathers its [`Info`] (statistics of the first volume).
@@ -57,6 +65,19 @@ pub fn gather(ctx: &Ctx, file: &std::path::Path, series: Option<&str>) -> anyhow
     let v = &image.volumes[0];
     let g = v.geometry();
     let s = with_volume!(v, v => stats(v, &ctx.exec));
+    let (nan_count, inf_count) = match s {
+        Some(s) => (s.nan, s.inf),
+        None => with_volume!(v, v => nonfinite(v, &ctx.exec)),
+    };
+    let all_volumes = if image.volumes.len() > 1 {
+        image
+            .volumes
+            .iter()
+            .filter_map(|v| with_volume!(v, v => stats(v, &ctx.exec)))
+            .reduce(merge_stats)
+    } else {
+        None
+    };
     let nan = f64::NAN;
     Ok(Info {
         format: image.format,
@@ -67,11 +88,14 @@ pub fn gather(ctx: &Ctx, file: &std::path::Path, series: Option<&str>) -> anyhow
         direction: g.direction_row_major(),
         orientation: g.orientation_code(),
         volumes: image.volumes.len(),
+        nan_count,
+        inf_count,
         min: s.map_or(nan, |s| s.min),
         max: s.map_or(nan, |s| s.max),
         mean: s.map_or(nan, |s| s.mean),
         std: s.map_or(nan, |s| s.std),
         memory_bytes: image.volumes.iter().map(|v| v.nbytes()).sum(),
+        all_volumes,
     })
 }
 
@@ -83,7 +107,10 @@ pub fn run(ctx: &Ctx, a: Args) -> anyhow::Result<()> {
         return Ok(());
     }
     let d = &i.direction;
-    println!("file        {}", a.file.display());
+    println!(
+        "file        {}",
+        medvox::core::text::printable(&a.file.display().to_string(), 1000)
+    );
     println!("format      {}", i.format);
     println!(
         "size        {} x {} x {}{}",
@@ -105,6 +132,18 @@ pub fn run(ctx: &Ctx, a: Args) -> anyhow::Result<()> {
     );
     println!("min / max   {} / {}", i.min, i.max);
     println!("mean / std  {:.6} / {:.6}", i.mean, i.std);
+    if i.nan_count > 0 || i.inf_count > 0 {
+        println!(
+            "non-finite  {} NaN, {} inf (left out of the statistics)",
+            i.nan_count, i.inf_count
+        );
+    }
+    if let Some(s) = &i.all_volumes {
+        println!(
+            "all volumes min / max {} / {}, mean / std {:.6} / {:.6}, {} NaN, {} inf",
+            s.min, s.max, s.mean, s.std, s.nan, s.inf
+        );
+    }
     println!(
         "memory      {:.1} MiB",
         i.memory_bytes as f64 / (1u64 << 20) as f64

@@ -6,6 +6,7 @@ mod demo;
 mod dicom_cmd;
 mod filter_cmd;
 mod gpu_cmd;
+mod guard;
 mod info;
 mod input;
 mod label_cmd;
@@ -31,6 +32,13 @@ struct Cli {
     /// Where filters run: cpu (reference), gpu, or auto (GPU when an adapter and a kernel exist).
     #[arg(long, global = true, value_enum, default_value = "cpu")]
     device: gpu_cmd::DeviceArg,
+    /// Largest buffer a file may make medvox allocate (e.g. 4G, 512M); default: the
+    /// smallest of physical memory, the process's rlimits and its cgroup limit.
+    #[arg(long, global = true, value_name = "BYTES")]
+    max_memory: Option<String>,
+    /// Read detached data files (NRRD `data file`, MetaImage `ElementDataFile`) outside the header's folder.
+    #[arg(long, global = true)]
+    allow_outside_data: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -73,6 +81,7 @@ pub struct Ctx {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
+    guard::apply(cli.max_memory.as_deref(), cli.allow_outside_data)?;
     if let Some(n) = cli.threads {
         anyhow::ensure!(n >= 1, "--threads must be at least 1");
         rayon::ThreadPoolBuilder::new()
@@ -104,11 +113,5 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("medvox: error: {e:#}");
-            ExitCode::FAILURE
-        }
-    }
+    guard::run(|| run(cli))
 }
