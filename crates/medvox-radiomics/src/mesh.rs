@@ -18,7 +18,12 @@ fn corner(c: usize) -> [f64; 3] {
 
 /// Triangles of each configuration, as triples of edge-midpoint positions
 /// in unit-cube coordinates.
-fn case_triangles() -> Vec<Vec<[[f64; 3]; 3]>> {
+fn case_triangles() -> &'static [Vec<[[f64; 3]; 3]>] {
+    static TABLE: std::sync::OnceLock<Vec<Vec<[[f64; 3]; 3]>>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(build_case_triangles)
+}
+
+fn build_case_triangles() -> Vec<Vec<[[f64; 3]; 3]>> {
     // edges: (c0, c1) with c1 = c0 | bit
     let mut edges = Vec::new();
     for c in 0..8usize {

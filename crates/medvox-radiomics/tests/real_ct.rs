@@ -6,7 +6,7 @@ mod common;
 use std::path::PathBuf;
 
 use common::read_nifti;
-use medvox_radiomics::{extract, Settings};
+use medvox_radiomics::{extract, Families, Settings};
 
 #[test]
 fn totalsegmentator_ct_all_labels() {
@@ -29,6 +29,45 @@ fn totalsegmentator_ct_all_labels() {
         secs / regions.len() as f64,
         rayon::current_num_threads()
     );
+    // time per family (each alone)
+    let none = Families {
+        morphology: false,
+        local_intensity: false,
+        statistics: false,
+        histogram: false,
+        ivh: false,
+        glcm: false,
+        glrlm: false,
+        zones: false,
+        neighbours: false,
+    };
+    for fam in [
+        "morphology",
+        "local intensity",
+        "first order",
+        "GLCM",
+        "GLRLM",
+        "GLSZM+GLDZM",
+        "NGTDM+NGLDM",
+    ] {
+        let mut f = none;
+        match fam {
+            "morphology" => f.morphology = true,
+            "local intensity" => f.local_intensity = true,
+            "first order" => (f.statistics, f.histogram, f.ivh) = (true, true, true),
+            "GLCM" => f.glcm = true,
+            "GLRLM" => f.glrlm = true,
+            "GLSZM+GLDZM" => f.zones = true,
+            _ => f.neighbours = true,
+        }
+        let settings = Settings {
+            families: f,
+            ..Settings::default()
+        };
+        let t = std::time::Instant::now();
+        extract(&ct, &seg, None, &settings).unwrap();
+        println!("  {fam:<16} {:.3} s", t.elapsed().as_secs_f64());
+    }
     for r in &regions {
         for key in ["stat_mean", "morph_vol_approx", "ih_entropy"] {
             assert!(
