@@ -30,7 +30,8 @@
 //!   origin); every other space (`LPS`, `scanner-xyz`,
 //!   `3D-right-handed`, `3D-left-handed`, or a bare `space dimension`) is taken as
 //!   is, as ITK does. A space with a time coordinate (`left-posterior-superior-time`,
-//!   as SimpleITK writes 4D images) is read as its 3D space; the axis along time
+//!   or the bare `space dimension: 4` SimpleITK writes for 4D images) is read as
+//!   its 3D space; the axis along time
 //!   is the non-spatial axis.
 //! * `space origin` is the origin (all-NaN = unknown = 0).
 //! * Without a space: spacing from `spacings` (NaN = unknown = 1; a negative value
@@ -412,16 +413,21 @@ fn plan(path: &Path) -> Result<Plan> {
     })
 }
 
-/// A space with a time coordinate (`left-posterior-superior-time`, as
-/// SimpleITK writes 4D images) becomes its 3D space: an axis whose direction is
+/// A space with a time coordinate (`left-posterior-superior-time`, or the bare
+/// `space dimension: 4` SimpleITK writes for 4D images) becomes its 3D space: an axis whose direction is
 /// along time only is the non-spatial axis (its direction becomes `none`), the
 /// time components of the other directions and of the origin are dropped.
 fn drop_time(path: &Path, h: &mut Header) -> Result<()> {
-    let Some((4, flip)) = h.space.as_ref().map(|s| (s.dim, s.flip)) else {
-        return Ok(());
+    let flip = match (h.space.as_ref().map(|s| (s.dim, s.flip)), h.space_dim) {
+        (Some((4, flip)), _) => flip,
+        // What SimpleITK writes for a 4D image: a bare `space dimension: 4`.
+        (None, Some(4)) => [false; 3],
+        _ => return Ok(()),
     };
     let bad = |r: String| bad_header(path, FORMAT, r);
-    h.space = Some(Space { dim: 3, flip });
+    if h.space.is_some() {
+        h.space = Some(Space { dim: 3, flip });
+    }
     if h.space_dim == Some(4) {
         h.space_dim = Some(3);
     }

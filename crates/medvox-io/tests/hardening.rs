@@ -344,3 +344,18 @@ fn fuzz_regressions_replay() {
     }
     assert!(n >= 2, "regression inputs missing under {}", root.display());
 }
+
+/// SimpleITK writes a 4D image as NRRD with a bare `space dimension: 4`.
+#[test]
+fn nrrd_space_dimension_four_as_simpleitk_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw: Vec<u8> = (0..48u8).collect();
+    let header = "NRRD0004\ntype: uchar\ndimension: 4\nspace dimension: 4\nsizes: 2 3 4 2\n\
+        space directions: (2,0,0,0) (0,3,0,0) (0,0,4,0) (0,0,0,2000)\n\
+        kinds: domain domain domain domain\nendian: little\nencoding: raw\nspace origin: (1,2,3,0)\n\n";
+    let p = put(dir.path(), "s.nrrd", &[header.as_bytes(), &raw].concat());
+    let img = read(&p).unwrap();
+    assert_eq!(img.volumes.len(), 2);
+    let g = img.volumes[1].geometry();
+    assert_eq!((g.spacing, g.origin), ([2.0, 3.0, 4.0], [1.0, 2.0, 3.0]));
+}
