@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # 1. System packages (Debian/Ubuntu, root only).
-APT_PACKAGES=(python3-venv g++ mesa-vulkan-drivers)  # g++: CharLS (JPEG-LS, compiled by vendor/charls-sys with the cc crate); mesa-vulkan-drivers: lavapipe for the GPU tests
+APT_PACKAGES=(python3-venv g++ mesa-vulkan-drivers chromium)  # g++: CharLS (JPEG-LS, compiled by vendor/charls-sys with the cc crate); mesa-vulkan-drivers: lavapipe for the GPU tests; chromium: headless check of report.html (tests/reference/test_view.py)
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   missing=()
   for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
