@@ -35,6 +35,10 @@ struct DeidArgs {
     /// Salt for the UIDs (new UID = 2.25.<first 16 bytes of SHA-256(salt + UID)>): the same salt maps the same UID to the same new UID across runs, versions and platforms.
     #[arg(long, value_name = "S")]
     salt: Option<String>,
+    /// Skip files that cannot be read or written (listed on stderr) instead of
+    /// failing with nothing written.
+    #[arg(long)]
+    skip_unreadable: bool,
     /// Print the summary as JSON.
     #[arg(long)]
     json: bool,
@@ -105,6 +109,7 @@ fn deid(ctx: &Ctx, a: DeidArgs) -> anyhow::Result<()> {
     let opts = medvox::dicom::deid::DeidOptions {
         keep_dates: a.keep_dates,
         salt: a.salt,
+        skip_unreadable: a.skip_unreadable,
     };
     let s = medvox::dicom::deid::deidentify(&a.input, &a.output, &opts)
         .with_context(|| format!("cannot de-identify {}", a.input.display()))?;
@@ -115,9 +120,10 @@ fn deid(ctx: &Ctx, a: DeidArgs) -> anyhow::Result<()> {
                 p.display()
             );
         }
-        for (p, e) in &s.bad {
-            eprintln!("medvox: warning: skipped {}: {e}", p.display());
-        }
+    }
+    // Skipped files are listed even with --quiet: the user asked to skip them.
+    for (p, e) in &s.bad {
+        eprintln!("medvox: warning: skipped {}: {e}", p.display());
     }
     if a.json {
         println!("{}", serde_json::to_string_pretty(&s)?);

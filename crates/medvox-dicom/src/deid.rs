@@ -136,6 +136,9 @@ pub struct DeidOptions {
     pub keep_dates: bool,
     /// Salt of the UID hash; `None` draws a random one (UIDs then differ between runs).
     pub salt: Option<String>,
+    /// Skip files that cannot be read or written (listed in [`DeidSummary::bad`])
+    /// instead of failing the run.
+    pub skip_unreadable: bool,
 }
 
 /// What a run changed.
@@ -324,19 +327,34 @@ pub fn deidentify(input: &Path, output: &Path, opts: &DeidOptions) -> Result<Dei
         uid_map: HashMap::new(),
         sum: DeidSummary::default(),
     };
+    crate::pixel::quiet_codec_panics();
+    let mut written = Vec::new();
     for (src, dst) in jobs {
-        // dicom-rs may panic on odd objects: report the file, go on with the others.
+        // dicom-rs may panic on odd objects: report the file (its panic message is silenced).
         let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             one_file(&mut run, &src, &dst)
         }));
-        match done {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => run.sum.bad.push((src, e.to_string())),
-            Err(_) => run
-                .sum
-                .bad
-                .push((src, "the DICOM library failed on this object".into())),
+        let reason = match done {
+            Ok(Ok(())) => {
+                written.push(dst);
+                continue;
+            }
+            Ok(Err(e)) => e.to_string(),
+            Err(_) => "the DICOM library failed on this object".into(),
+        };
+        if !opts.skip_unreadable {
+            // No partial result: remove what this run wrote.
+            for w in &written {
+                let _ = std::fs::remove_file(w);
+            }
+            return Err(DicomError::Invalid {
+                path: src,
+                reason: format!(
+                    "cannot de-identify ({reason}); nothing written (use --skip-unreadable to skip such files)"
+                ),
+            });
         }
+        run.sum.bad.push((src, reason));
     }
     if run.sum.files == 0 {
         if let Some((p, e)) = run.sum.bad.first() {
@@ -395,6 +413,19 @@ fn one_file(run: &mut Run, src: &Path, dst: &Path) -> Result<()> {
         path: dst.to_path_buf(),
         reason,
     };
+    // The Pixel Data header as dicom-rs's writer expects it: OB with undefined
+    // length for fragments, the value's own length otherwise (some files read
+    // with an undefined length on native data hit an `unreachable!` there).
+    if let Some(e) = obj.take(tags::PIXEL_DATA) {
+        let vr = e.vr();
+        let v = e.into_value();
+        let vr = if matches!(v, dicom_core::value::Value::PixelSequence(_)) {
+            VR::OB
+        } else {
+            vr
+        };
+        obj.put(DataElement::new(tags::PIXEL_DATA, vr, v));
+    }
     let mut buf = Vec::new();
     obj.write_all(&mut buf)
         .map_err(|e| werr(crate::file::error_chain(&e)))?;

@@ -106,21 +106,50 @@ pub struct ObjectInfo {
 }
 
 /// Opens a file; `headers_only` stops before the pixel data.
+///
+/// The bytes are checked and prepared by [`crate::raw::prepare`] first (element
+/// lengths within the file, bounded nesting, gzip, missing meta group, UN
+/// sequences), so dicom-rs never allocates more than the file holds; then UN
+/// elements are decoded by their dictionary VR ([`fix_un`]).
 pub fn open(path: &Path, headers_only: bool) -> Result<DefaultDicomObject> {
-    let opts = OpenFileOptions::new();
-    let opts = if headers_only {
-        opts.read_until(tags::PIXEL_DATA)
-    } else {
-        opts
+    use crate::raw::RawError;
+    crate::pixel::quiet_codec_panics();
+    let p = crate::raw::prepare(path, headers_only).map_err(|e| match e {
+        RawError::Io(source) => DicomError::Io {
+            path: path.to_path_buf(),
+            source,
+        },
+        RawError::Bad(reason) | RawError::Budget(reason) => DicomError::Parse {
+            path: path.to_path_buf(),
+            reason,
+        },
+    })?;
+    let parse = |bytes: &[u8]| {
+        let opts = OpenFileOptions::new().read_preamble(dicom_object::file::ReadPreamble::Never);
+        let opts = if headers_only {
+            opts.read_until(tags::PIXEL_DATA)
+        } else {
+            opts
+        };
+        opts.from_reader(bytes)
     };
-    opts.open_file(path).or_else(|e| {
+    let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parse(&p.bytes)))
+        .map_err(|_| DicomError::Parse {
+            path: path.to_path_buf(),
+            reason: "the DICOM parser failed on this file".into(),
+        })?;
+    let mut obj = parsed.or_else(|e| {
         // dicom-rs rejects some real-world meta groups (e.g. an AE title longer than
         // 16 characters); rebuild the meta group from its essential values and retry.
         let err = DicomError::Parse {
             path: path.to_path_buf(),
             reason: error_chain(&e),
         };
-        match reheader(path, headers_only) {
+        let retry = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            reheader(&p.bytes, headers_only)
+        }))
+        .unwrap_or(Err(None));
+        match retry {
             Ok(obj) => Ok(obj),
             Err(Some(ts)) if !crate::pixel::can_decode(&ts) => {
                 Err(DicomError::UnsupportedTransferSyntax {
@@ -131,15 +160,92 @@ pub fn open(path: &Path, headers_only: bool) -> Result<DefaultDicomObject> {
             }
             Err(_) => Err(err),
         }
-    })
+    })?;
+    if p.ts != "1.2.840.10008.1.2.2" {
+        fix_un(&mut obj, 0);
+    }
+    Ok(obj)
+}
+
+/// Decodes elements stored with VR UN by their dictionary VR, as pydicom and
+/// GDCM do (a UN value is the element's implicit-VR little-endian encoding,
+/// PS3.5 6.2.2): without it an anonymiser's UN RescaleSlope "1" reads as the
+/// byte 49. Also gives sequences and encapsulated pixel data whose header VR
+/// is not SQ / OB (undefined-length UN, OW) the VR their value has, so that
+/// the object can be written again. Private and unknown tags stay UN.
+pub fn fix_un(obj: &mut InMemDicomObject, depth: usize) {
+    use dicom_core::dictionary::{DataDictionary, DataDictionaryEntry};
+    use dicom_core::value::Value;
+    use dicom_core::{DataElement, VR};
+    use dicom_encoding::transfer_syntax::TransferSyntaxIndex;
+    use dicom_transfer_syntax_registry::TransferSyntaxRegistry;
+    if depth > crate::raw::MAX_DEPTH {
+        return;
+    }
+    let todo: Vec<Tag> = obj
+        .iter()
+        .filter(|e| {
+            e.vr() == VR::UN
+                || matches!(e.value(), Value::Sequence(_))
+                || matches!(e.value(), Value::PixelSequence(_)) && e.vr() != VR::OB
+        })
+        .map(|e| e.header().tag)
+        .collect();
+    for tag in todo {
+        let Some(mut e) = obj.take(tag) else { continue };
+        if let Value::Sequence(_) = e.value() {
+            if let Some(items) = e.items_mut() {
+                for it in items.iter_mut() {
+                    fix_un(it, depth + 1);
+                }
+            }
+            if e.vr() != VR::SQ {
+                e = DataElement::new(tag, VR::SQ, e.into_value());
+            }
+        } else if let Value::PixelSequence(_) = e.value() {
+            e = DataElement::new(tag, VR::OB, e.into_value());
+        } else if tag.group() % 2 == 0 && tag != tags::PIXEL_DATA {
+            let real = dicom_dictionary_std::StandardDataDictionary
+                .by_tag(tag)
+                .map(|d| d.vr().relaxed())
+                .filter(|vr| *vr != VR::UN);
+            let bytes = e.to_bytes().ok().map(|b| b.into_owned());
+            if let (Some(_), Some(bytes)) = (real, bytes) {
+                let mut buf = Vec::with_capacity(bytes.len() + 8);
+                buf.extend_from_slice(&tag.0.to_le_bytes());
+                buf.extend_from_slice(&tag.1.to_le_bytes());
+                buf.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+                buf.extend_from_slice(&bytes);
+                let decoded = TransferSyntaxRegistry
+                    .get("1.2.840.10008.1.2")
+                    .filter(|_| crate::raw::check_implicit(&buf).is_ok())
+                    .and_then(|ts| {
+                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            InMemDicomObject::read_dataset_with_ts(&buf[..], ts).ok()
+                        }))
+                        .ok()
+                        .flatten()
+                    })
+                    .and_then(|mut o| o.take(tag));
+                if let Some(mut d) = decoded {
+                    if let Some(items) = d.items_mut() {
+                        for it in items.iter_mut() {
+                            fix_un(it, depth + 1);
+                        }
+                    }
+                    e = d;
+                }
+            }
+        }
+        obj.put(e);
+    }
 }
 
 /// Re-reads a file whose meta group dicom-rs refuses: the meta group is parsed
 /// leniently (explicit VR little endian), re-encoded with its SOP class, SOP
 /// instance and transfer syntax UIDs, and the data set parsed after it.
 /// On failure, returns the transfer syntax UID when the meta group had one.
-fn reheader(path: &Path, headers_only: bool) -> Result<DefaultDicomObject, Option<String>> {
-    let bytes = std::fs::read(path).map_err(|_| None)?;
+fn reheader(bytes: &[u8], headers_only: bool) -> Result<DefaultDicomObject, Option<String>> {
     let mut pos = if bytes.get(128..132) == Some(b"DICM") {
         132
     } else if bytes.get(0..4) == Some(b"DICM") {
@@ -264,6 +370,11 @@ pub fn object_info(path: &Path, obj: &DefaultDicomObject) -> Result<ObjectInfo> 
             "inconsistent BitsAllocated {bits_allocated} / BitsStored {bits_stored} / HighBit {high_bit}"
         )));
     }
+    if o.get(tags::NUMBER_OF_FRAMES).is_some() && get_int(o, tags::NUMBER_OF_FRAMES).is_none() {
+        let v = get_str(o, tags::NUMBER_OF_FRAMES).unwrap_or_default();
+        let v: String = v.chars().take(40).flat_map(char::escape_debug).collect();
+        return Err(bad(&format!("NumberOfFrames `{v}` is not an integer")));
+    }
     let stored_frames = get_int(o, tags::NUMBER_OF_FRAMES).unwrap_or(1);
     if !(1..=1 << 20).contains(&stored_frames) {
         return Err(bad(&format!("NumberOfFrames {stored_frames} out of range")));
@@ -298,6 +409,11 @@ pub fn object_info(path: &Path, obj: &DefaultDicomObject) -> Result<ObjectInfo> 
             .map(|v| v[0])
             .filter(|v| *v > 0.0),
     };
+    // Pixel data sizes checked against the budget and the file before any
+    // per-frame state is built (a forged NumberOfFrames of 1e6 costs nothing).
+    if has_pixels {
+        crate::pixel::check_size(&info)?;
+    }
     let base = classic_frame(o);
     info.modality_lut = modality_lut(o);
     let per_frame = o

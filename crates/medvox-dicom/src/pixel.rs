@@ -49,6 +49,7 @@ pub struct DecodedObject<'a> {
 enum Samples<'a> {
     Decoded(dicom_pixeldata::DecodedPixelData<'a>),
     Raw(&'a [u8]),
+    Owned(Vec<u8>),
 }
 
 /// Native little-endian transfer syntaxes (implicit and explicit VR).
@@ -183,12 +184,189 @@ impl<'a> DecodedObject<'a> {
         match &self.data {
             Samples::Decoded(d) => d.data(),
             Samples::Raw(b) => b,
+            Samples::Owned(b) => b,
         }
     }
 }
 
+/// Largest ratio of decoded to compressed pixel bytes accepted before decoding
+/// a JPEG / JPEG-LS / JPEG 2000 stream (a blank 512 × 512 16-bit J2K frame of
+/// ~200 bytes is ~2600:1); a bigger claim is a forged header, refused before
+/// anything is allocated. RLE is checked exactly by its own decoder.
+pub const MAX_COMPRESSION_RATIO: u128 = 10_000;
+
+/// Transfer syntaxes whose pixel data is stored native (not encapsulated).
+const NATIVE: [&str; 4] = [
+    "1.2.840.10008.1.2",
+    "1.2.840.10008.1.2.1",
+    "1.2.840.10008.1.2.2",
+    "1.2.840.10008.1.2.1.99",
+];
+
+/// RLE Lossless.
+const RLE: &str = "1.2.840.10008.1.2.5";
+
+/// Silences the default panic message of panics raised inside dicom-rs and the
+/// codecs it calls: medvox catches them (`catch_unwind`) and reports one
+/// clean error instead of three panic lines. Other panics print as before.
+pub(crate) fn quiet_codec_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let prev = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let inside = info.location().is_some_and(|l| {
+                let f = l.file();
+                [
+                    "dicom-", "jpeg", "openjp", "charls", "jpeg2k", "flate", "zune",
+                ]
+                .iter()
+                .any(|k| f.contains(k))
+                    && !f.contains("medvox")
+            });
+            if !inside || std::env::var_os("MEDVOX_SHOW_PANICS").is_some() {
+                prev(info);
+            }
+        }));
+    });
+}
+
+/// Native pixel bytes (as stored in the file, little-endian samples out).
+fn native_bytes(v: &dicom_core::PrimitiveValue, big: bool, bytes_per_sample: usize) -> Vec<u8> {
+    use dicom_core::PrimitiveValue as P;
+    macro_rules! file_order {
+        ($vals:expr) => {
+            $vals
+                .iter()
+                .flat_map(|x| {
+                    if big {
+                        x.to_be_bytes().to_vec()
+                    } else {
+                        x.to_le_bytes().to_vec()
+                    }
+                })
+                .collect::<Vec<u8>>()
+        };
+    }
+    let mut out: Vec<u8> = match v {
+        P::U8(b) => b.to_vec(),
+        P::U16(w) => file_order!(w),
+        P::I16(w) => file_order!(w),
+        P::U32(w) => file_order!(w),
+        P::I32(w) => file_order!(w),
+        P::F32(w) => file_order!(w),
+        P::F64(w) => file_order!(w),
+        P::U64(w) => file_order!(w),
+        P::I64(w) => file_order!(w),
+        other => other.to_bytes().into_owned(),
+    };
+    if big && bytes_per_sample > 1 {
+        out.chunks_exact_mut(bytes_per_sample)
+            .for_each(|c| c.reverse());
+    }
+    out
+}
+
+/// Checks the image size each JPEG / JPEG-LS (SOF) and JPEG 2000 (SIZ) header
+/// in the fragments declares against Rows, Columns and SamplesPerPixel, so a
+/// stream bigger than the frame is refused instead of overrunning the frame
+/// buffer inside the decoder (a panic in dicom-rs).
+fn check_codestreams(fragments: &[Vec<u8>], info: &ObjectInfo) -> std::result::Result<(), String> {
+    let (rows, cols) = (info.rows as u64, info.cols as u64);
+    let samples = info.samples as u64;
+    let be16 = |b: &[u8], i: usize| u16::from_be_bytes([b[i], b[i + 1]]) as u64;
+    let be32 = |b: &[u8], i: usize| u32::from_be_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]) as u64;
+    for f in fragments {
+        let mut i = 0;
+        while i + 1 < f.len() {
+            if f[i] != 0xFF {
+                i += 1;
+                continue;
+            }
+            let m = f[i + 1];
+            let sof = matches!(m, 0xC0..=0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF | 0xF7);
+            if sof && i + 10 <= f.len() {
+                let (h, w, n) = (be16(f, i + 5), be16(f, i + 7), f[i + 9] as u64);
+                if w > cols || h > rows || n > samples.max(1) || w == 0 {
+                    return Err(format!(
+                        "the JPEG stream is {w} x {h} with {n} component(s), the header says {cols} x {rows} with {samples}"
+                    ));
+                }
+            }
+            if m == 0x4F && f.get(i + 2..i + 4) == Some(&[0xFF, 0x51]) && i + 42 <= f.len() {
+                let s = i + 4;
+                // SIZ after its marker: Lsiz, Rsiz, Xsiz, Ysiz, XOsiz, YOsiz, 4 tile values, Csiz.
+                let (xs, ys, xo, yo) = (
+                    be32(f, s + 4),
+                    be32(f, s + 8),
+                    be32(f, s + 12),
+                    be32(f, s + 16),
+                );
+                let n = be16(f, s + 36);
+                let (w, h) = (xs.saturating_sub(xo), ys.saturating_sub(yo));
+                if w > cols || h > rows || n > samples.max(1) || w == 0 {
+                    return Err(format!(
+                        "the JPEG 2000 stream is {w} x {h} with {n} component(s), the header says {cols} x {rows} with {samples}"
+                    ));
+                }
+            }
+            i += 2;
+        }
+    }
+    Ok(())
+}
+
+/// Checks, from the header alone, that the pixel data an object declares
+/// (rows × columns × frames × samples × bytes) fits the memory budget and what
+/// its file can hold: at most the file's size when stored native, at most
+/// [`MAX_COMPRESSION_RATIO`] times it when compressed (or gzip-wrapped).
+pub fn check_size(info: &ObjectInfo) -> Result<()> {
+    let need = frame_bytes(info) as u128 * info.stored_frames as u128;
+    let (cols, rows) = match info.mosaic {
+        Some(m) => (info.cols * m.grid, info.rows * m.grid),
+        None => (info.cols, info.rows),
+    };
+    let what = format!(
+        "pixel data ({} frame(s) of {cols}x{rows}x{} bits)",
+        info.stored_frames, info.bits_allocated
+    );
+    crate::mem::check(need, &what).map_err(|r| DicomError::invalid(&info.path, r))?;
+    let len = std::fs::metadata(&info.path).map_or(u64::MAX, |m| m.len()) as u128;
+    let native = NATIVE.contains(&info.transfer_syntax.as_str())
+        && info.transfer_syntax != "1.2.840.10008.1.2.1.99"
+        && !crate::raw::is_gzip(&info.path);
+    let packed = if info.bits_allocated == 1 {
+        need / 8
+    } else {
+        need
+    };
+    if native && packed > len {
+        return Err(DicomError::invalid(
+            &info.path,
+            format!("{what} needs {packed} bytes but the file holds {len}"),
+        ));
+    }
+    if need > len.saturating_mul(MAX_COMPRESSION_RATIO) {
+        return Err(DicomError::invalid(
+            &info.path,
+            format!(
+                "{what} needs {need} bytes, more than {MAX_COMPRESSION_RATIO} times the file's {len}"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Decodes the pixel data of `obj` (all frames).
+///
+/// Before anything is decoded or allocated, the total (rows × columns × frames
+/// × samples × bytes) is checked against the memory budget and against what
+/// the file holds: the native value's length, or for encapsulated data the
+/// fragment count (one per frame at least) and [`MAX_COMPRESSION_RATIO`].
+/// Native and RLE data are decoded here (every BitsAllocated, both
+/// endiannesses); JPEG, JPEG-LS and JPEG 2000 by dicom-pixeldata after their
+/// stream headers are checked against the frame size.
 pub fn decode<'a>(obj: &'a DefaultDicomObject, info: &ObjectInfo) -> Result<DecodedObject<'a>> {
+    use dicom_core::value::Value;
     let ts_uid = info.transfer_syntax.as_str();
     let ts_name = transfer_syntax_name(ts_uid);
     if !can_decode(ts_uid) {
@@ -212,23 +390,112 @@ pub fn decode<'a>(obj: &'a DefaultDicomObject, info: &ObjectInfo) -> Result<Deco
         ts: ts_name.clone(),
         reason,
     };
-    // Codecs may panic on hostile streams; a panic must not escape as a crash.
-    let decoded =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| obj.decode_pixel_data()))
-            .map_err(|_| decode_err("decoder panicked on corrupt data".into()))?
-            .map_err(|e| decode_err(crate::file::error_chain(&e)))?;
     let (rows, cols) = match info.mosaic {
         Some(m) => (info.rows * m.grid, info.cols * m.grid),
         None => (info.rows, info.cols),
     };
     let frame_bytes = frame_bytes(info);
-    let need = frame_bytes * info.stored_frames as usize;
+    let frames = info.stored_frames as usize;
+    let need128 = frame_bytes as u128 * frames as u128;
+    let what = || {
+        format!(
+            "pixel data ({frames} frame(s) of {cols}x{rows}x{} bits)",
+            info.bits_allocated
+        )
+    };
+    crate::mem::check(need128, &what()).map_err(decode_err)?;
+    let need = need128 as usize;
+    let short = |n: usize| {
+        decode_err(format!(
+            "pixel data holds {n} bytes, {need} expected for {frames} frame(s) of {cols}x{rows}x{} bits",
+            info.bits_allocated
+        ))
+    };
+    let elem = obj
+        .element(dicom_dictionary_std::tags::PIXEL_DATA)
+        .map_err(|_| DicomError::invalid(&info.path, "no pixel data"))?;
+    let bps = (info.bits_allocated as usize / 8).max(1);
+    match elem.value() {
+        Value::Primitive(v) if NATIVE.contains(&ts_uid) && info.bits_allocated != 1 => {
+            let big = ts_uid == "1.2.840.10008.1.2.2";
+            let bytes = native_bytes(v, big, bps);
+            if bytes.len() < need {
+                return Err(short(bytes.len()));
+            }
+            return Ok(DecodedObject {
+                data: Samples::Owned(bytes),
+                frame_bytes,
+            });
+        }
+        Value::Primitive(v) if NATIVE.contains(&ts_uid) => {
+            // 1 bit per pixel: packed bits of all frames (dicom-pixeldata unpacks them).
+            let n = v.calculate_byte_len() as u128 * 8;
+            if n < (rows as u128 * cols as u128 * frames as u128) {
+                return Err(short(v.calculate_byte_len()));
+            }
+        }
+        Value::Primitive(_) => {
+            return Err(decode_err(
+                "the transfer syntax is compressed but the pixel data is not encapsulated".into(),
+            ))
+        }
+        Value::PixelSequence(seq) => {
+            let frags = seq.fragments();
+            let total: usize = frags.iter().map(|f| f.len()).sum();
+            if frames > 1 && frags.len() < frames {
+                return Err(decode_err(format!(
+                    "{frames} frames declared but the pixel data holds {} fragment(s)",
+                    frags.len()
+                )));
+            }
+            if ts_uid == RLE {
+                let mut out = crate::mem::try_zeroed(need, &what()).map_err(decode_err)?;
+                let concat;
+                let parts: Vec<&[u8]> = if frags.len() == frames {
+                    frags.iter().map(|f| &f[..]).collect()
+                } else if frames == 1 {
+                    concat = frags.concat();
+                    vec![&concat[..]]
+                } else {
+                    return Err(decode_err(format!(
+                        "{frames} RLE frames in {} fragments",
+                        frags.len()
+                    )));
+                };
+                for (k, (src, dst)) in parts
+                    .iter()
+                    .zip(out.chunks_exact_mut(frame_bytes))
+                    .enumerate()
+                {
+                    crate::rle::decode_frame(src, rows as usize, cols as usize, 1, bps, dst)
+                        .map_err(|e| decode_err(format!("frame {k}: {e}")))?;
+                }
+                return Ok(DecodedObject {
+                    data: Samples::Owned(out),
+                    frame_bytes,
+                });
+            }
+            if need128 > total as u128 * MAX_COMPRESSION_RATIO {
+                return Err(decode_err(format!(
+                    "{need} bytes of pixels declared from {total} compressed bytes \
+                     (more than {MAX_COMPRESSION_RATIO}:1)"
+                )));
+            }
+            check_codestreams(frags, info).map_err(decode_err)?;
+        }
+        Value::Sequence(_) => {
+            return Err(DicomError::invalid(&info.path, "pixel data is a sequence"))
+        }
+    }
+    quiet_codec_panics();
+    // Codecs may still panic on hostile streams; a panic must not escape as a crash.
+    let decoded =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| obj.decode_pixel_data()))
+            .map_err(|_| decode_err("the decoder failed on corrupt data".into()))?
+            .map_err(|e| decode_err(crate::file::error_chain(&e)))?;
     let n = decoded.data().len();
     if n < need {
-        return Err(decode_err(format!(
-            "pixel data holds {n} bytes, {need} expected for {} frame(s) of {cols}x{rows}x{} bits",
-            info.stored_frames, info.bits_allocated
-        )));
+        return Err(short(n));
     }
     Ok(DecodedObject {
         data: Samples::Decoded(decoded),

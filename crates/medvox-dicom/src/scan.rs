@@ -45,9 +45,24 @@ pub fn looks_like_dicom(path: &Path) -> bool {
             .is_some_and(|e| e.eq_ignore_ascii_case("dcm") || e.eq_ignore_ascii_case("dicom"))
 }
 
+/// True when the file (or, gzip-compressed, its content) has the DICOM preamble,
+/// or is a gzip file named `*.dcm.gz` / `*.dicom.gz`.
 fn has_preamble(path: &Path) -> bool {
     use std::io::Read;
     let mut head = [0u8; 132];
+    if crate::raw::is_gzip(path) {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
+        if name.ends_with(".dcm.gz") || name.ends_with(".dicom.gz") {
+            return true;
+        }
+        return std::fs::File::open(path)
+            .and_then(|f| flate2::read::MultiGzDecoder::new(f).read_exact(&mut head))
+            .is_ok()
+            && &head[128..132] == b"DICM";
+    }
     std::fs::File::open(path)
         .and_then(|mut f| f.read_exact(&mut head))
         .is_ok()

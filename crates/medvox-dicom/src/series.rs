@@ -86,6 +86,15 @@ impl Series {
         let [nx, ny, nz] = self.size;
         let slice = nx * ny;
         medvox_core::volume::checked_voxels([nx, ny, nz * self.volumes.len()])?;
+        // Every size checked before anything is allocated (issue 19).
+        let total = (slice * nz) as u128 * self.volumes.len() as u128 * T::TYPE.size() as u128;
+        if let Some(first) = self.objects.first() {
+            crate::mem::check(total, "the series' voxels")
+                .map_err(|r| crate::DicomError::invalid(&first.path, r))?;
+        }
+        for info in &self.objects {
+            pixel::check_size(info)?;
+        }
         let mut bufs: Vec<Vec<T>> = (0..self.volumes.len())
             .map(|_| medvox_core::volume::zeroed_vec(slice * nz))
             .collect();

@@ -39,6 +39,7 @@ fn profile_private_tags_uids_dates_and_pixels() {
     let opts = DeidOptions {
         keep_dates: false,
         salt: Some("x".into()),
+        skip_unreadable: false,
     };
     let sum = deidentify(src.path(), &dst, &opts).unwrap();
     assert_eq!(sum.files, 3);

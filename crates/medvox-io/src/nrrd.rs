@@ -53,6 +53,8 @@
 //! `space directions` (direction × spacing), `space origin` and `kinds: domain
 //! domain domain`. A single-slice volume with 2D geometry is written as a 2D
 //! image (`dimension: 2`, `space dimension: 2`), which ITK reads back as 2D.
+//! A series of volumes ([`VolumeWriter::write_series`]) is written as SimpleITK
+//! writes a 4D image: `dimension: 4`, `space dimension: 4`, the 4th axis along time.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -784,20 +786,22 @@ fn header_text(v: &AnyVolume, count: usize, gzip: bool, data_file: Option<&Path>
     let g = v.geometry();
     let nd = if count > 1 { 3 } else { planar_dims(v) };
     let size = v.size();
+    // A series is written as SimpleITK writes a 4D image (so that ITK reads it
+    // back as 4D): `space dimension: 4`, a time component 0 in the spatial
+    // directions and the origin, the 4th axis along time with spacing 1.
+    let time = usize::from(count > 1);
     let mut dirs: Vec<String> = (0..nd)
         .map(|c| {
-            format!(
-                "({})",
-                nums((0..nd).map(|r| g.direction[r][c] * g.spacing[c]), ",")
-            )
+            let col = (0..nd).map(|r| g.direction[r][c] * g.spacing[c]);
+            format!("({})", nums(col.chain(std::iter::repeat_n(0.0, time)), ","))
         })
         .collect();
     let mut sizes: Vec<String> = size[..nd].iter().map(|n| n.to_string()).collect();
     let mut kinds = vec!["domain"; nd];
     if count > 1 {
-        dirs.push("none".into());
+        dirs.push("(0,0,0,1)".into());
         sizes.push(count.to_string());
-        kinds.push("list");
+        kinds.push("domain");
     }
     let mut s = String::from(
         "NRRD0004\n# Complete NRRD file format specification at:\n# http://teem.sourceforge.net/nrrd/format.html\n",
@@ -807,10 +811,10 @@ fn header_text(v: &AnyVolume, count: usize, gzip: bool, data_file: Option<&Path>
         type_name(v.pixel_type()),
         sizes.len()
     );
-    s += if nd == 3 {
-        "space: left-posterior-superior\n"
-    } else {
-        "space dimension: 2\n"
+    s += match (nd, count > 1) {
+        (_, true) => "space dimension: 4\n",
+        (3, false) => "space: left-posterior-superior\n",
+        _ => "space dimension: 2\n",
     };
     s += &format!(
         "sizes: {}\nspace directions: {}\nkinds: {}\nendian: little\nencoding: {}\nspace origin: ({})\n",
@@ -818,7 +822,13 @@ fn header_text(v: &AnyVolume, count: usize, gzip: bool, data_file: Option<&Path>
         dirs.join(" "),
         kinds.join(" "),
         if gzip { "gzip" } else { "raw" },
-        nums(g.origin[..nd].iter().copied(), ","),
+        nums(
+            g.origin[..nd]
+                .iter()
+                .copied()
+                .chain(std::iter::repeat_n(0.0, time)),
+            ","
+        ),
     );
     match data_file.and_then(|d| d.file_name()) {
         Some(name) => s += &format!("data file: {}\n", name.to_string_lossy()),
