@@ -1,37 +1,24 @@
 //! The memory limit for buffers sized by DICOM headers, and allocation that
-//! fails with an error instead of aborting. The limit is medvox-io's
-//! ([`medvox_io::Limits`]: `MEDVOX_MAX_BYTES`, else physical memory).
+//! fails with an error instead of aborting: thin wrappers over
+//! [`medvox_core::budget`] (smallest of RAM, RLIMIT_AS/DATA and the cgroup
+//! limit; `MEDVOX_MAX_BYTES` / `--max-memory` override) with `String` errors.
 
 /// The largest buffer a file may ask for, in bytes.
 pub(crate) fn max_bytes() -> u64 {
-    medvox_io::Limits::default().max_bytes
+    medvox_core::budget::max_bytes()
 }
 
-/// Checks `requested` bytes for `what` against the limit.
+/// Checks `requested` bytes for `what` against the budget.
 pub(crate) fn check(requested: u128, what: &str) -> Result<usize, String> {
-    let limit = max_bytes();
-    if requested > limit as u128 || requested > isize::MAX as u128 {
-        return Err(format!(
-            "{what} needs {requested} bytes, more than the memory limit of {limit} bytes \
-             (set MEDVOX_MAX_BYTES to change it)"
-        ));
-    }
-    Ok(requested as usize)
+    medvox_core::budget::check(requested, what).map_err(|e| e.to_string())
 }
 
 /// A zeroed buffer of `n` bytes, or an error when the system refuses it.
-pub(crate) fn try_zeroed(n: usize, what: &str) -> Result<Vec<u8>, String> {
-    let mut v = Vec::new();
-    v.try_reserve_exact(n)
-        .map_err(|_| format!("out of memory: {what} needs {n} bytes"))?;
-    v.resize(n, 0);
-    Ok(v)
+pub(crate) fn try_zeroed(n: usize, _what: &str) -> Result<Vec<u8>, String> {
+    medvox_core::budget::try_zeroed_vec(n).map_err(|e| e.to_string())
 }
 
 /// An empty buffer with room for `n` bytes.
 pub(crate) fn try_with_capacity(n: usize, what: &str) -> Result<Vec<u8>, String> {
-    let mut v = Vec::new();
-    v.try_reserve_exact(n)
-        .map_err(|_| format!("out of memory: {what} needs {n} bytes"))?;
-    Ok(v)
+    medvox_core::budget::try_vec_with_capacity(n, what).map_err(|e| e.to_string())
 }

@@ -135,7 +135,7 @@ fn inflate(data: &[u8], gzip: bool) -> R<Vec<u8>> {
     if n as u64 > limit {
         return Err(RawError::Budget(format!(
             "the inflated data set is larger than the memory limit of {limit} bytes \
-             (set MEDVOX_MAX_BYTES to change it)"
+             (set MEDVOX_MAX_BYTES or --max-memory to change it)"
         )));
     }
     Ok(out)
