@@ -2,7 +2,8 @@
 //!
 //! Generates the phantom, writes it in every writable format and reads each back
 //! (checking the round trip), runs a block-parallel bone threshold on it, and
-//! writes the results, a snapshot PNG of each and a summary (`summary.md`).
+//! writes the results, a snapshot PNG of each, a summary (`summary.md`) and a
+//! self-contained HTML report (`report.html`).
 //! Later pipeline stages join here as they are built.
 
 use std::fmt::Write as _;
@@ -16,6 +17,7 @@ use medvox::core::{AnyVolume, Volume};
 
 use crate::snapshot::{self, SnapshotOptions};
 use crate::Ctx;
+use medvox_view::report;
 
 /// Arguments of `medvox demo`.
 #[derive(Debug, clap::Args)]
@@ -156,6 +158,62 @@ pub fn run(ctx: &Ctx, a: Args) -> anyhow::Result<()> {
     for f in &files {
         writeln!(md, "- `{}`", rel(f, &a.out))?;
     }
+    // 5. report.html: one self-contained page (medvox-view) with the stages, the
+    //    label table, the histogram and the timings.
+    let labels = medvox::segment::labelstats::label_stats_any(
+        &bone_any,
+        Some(&phantom_any),
+        &Default::default(),
+        &ctx.exec,
+    )?;
+    let page = report::PipelinePage {
+        title: "medvox demo".into(),
+        intro: vec![md.lines().nth(2).unwrap_or_default().to_string()],
+        summary: vec![{
+            let mut t = report::Table::new("", ["item", "value"]);
+            let sz = spec.size;
+            t.push_row([
+                "size".into(),
+                format!("{} × {} × {} voxels", sz[0], sz[1], sz[2]).into(),
+            ]);
+            t.push_row(["spacing".into(), format!("{:?} mm", spec.spacing).into()]);
+            t.push_row([
+                "HU min / max / mean / std".into(),
+                format!("{} / {} / {:.1} / {:.1}", s.min, s.max, s.mean, s.std).into(),
+            ]);
+            t.push_row(["threads".into(), ctx.exec.threads().into()]);
+            t
+        }],
+        stages: vec![
+            report::Stage {
+                name: "phantom (window 40,400 HU)".into(),
+                volume: &phantom_any,
+                overlay: None,
+                window: Some((40.0, 400.0)),
+            },
+            report::Stage {
+                name: format!("bone mask (> {BONE_HU} HU) over the phantom"),
+                volume: &phantom_any,
+                overlay: Some(&bone_any),
+                window: Some((40.0, 400.0)),
+            },
+        ],
+        histogram: Some(report::HistogramSpec {
+            name: "phantom intensities (HU)".into(),
+            volume: &phantom_any,
+            bins: 256,
+            markers: vec![(BONE_HU.into(), format!("BONE {BONE_HU}"))],
+        }),
+        tables: vec![report::Table::from_records(
+            "bone mask: label statistics (mm, HU)",
+            &labels,
+        )?],
+        timings: t.0.clone(),
+        ..Default::default()
+    };
+    let html = report::pipeline_report(&page, &ctx.exec)?;
+    let report_path = a.out.join("report.html");
+    medvox::io::atomic::write_bytes_atomic(&report_path, html.as_bytes())?;
     let summary = a.out.join("summary.md");
     medvox::io::atomic::write_bytes_atomic(&summary, md.as_bytes())?;
     if !ctx.quiet {

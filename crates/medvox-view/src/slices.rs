@@ -782,4 +782,80 @@ mod tests {
             assert!(render(&v, None, &bad).is_err());
         }
     }
+
+    #[test]
+    fn checkerboard_rule_is_itk() {
+        // SimpleITK 2.5.7 CheckerBoard(ones, zeros, pattern), first row along x
+        // and first column along z (1 = first volume).
+        let row = |size: [usize; 3], pattern, axis: usize| -> String {
+            (0..size[axis])
+                .map(|t| {
+                    let mut idx = [0; 3];
+                    idx[axis] = t;
+                    if checker_first(idx, size, pattern) {
+                        '1'
+                    } else {
+                        '0'
+                    }
+                })
+                .collect()
+        };
+        assert_eq!(row([10, 7, 5], [4, 3, 2], 0), "1100110011");
+        assert_eq!(row([10, 7, 5], [4, 3, 2], 2), "11001");
+        assert_eq!(row([9, 9, 9], [4; 3], 0), "110011001");
+        assert_eq!(row([9, 9, 9], [4; 3], 2), "110011001");
+        // Smaller than the pattern (ITK divides by zero): one-voxel blocks.
+        assert_eq!(row([3, 5, 2], [4; 3], 0), "101");
+    }
+
+    #[test]
+    fn pair_fusion_checkerboard_and_colour() {
+        let g = Geometry::new([1.0, 1.0, 2.0], [0.0; 3], Geometry::IDENTITY).unwrap();
+        let a: AnyVolume = Volume::from_vec([8, 8, 4], vec![100u8; 256], g)
+            .unwrap()
+            .into();
+        let b: AnyVolume = Volume::from_vec([8, 8, 4], vec![0u8; 256], g)
+            .unwrap()
+            .into();
+        let opts = PairOptions {
+            window_a: Some((50.0, 100.0)),
+            window_b: Some((50.0, 100.0)),
+            max_panel_px: 64,
+            ..Default::default()
+        };
+        let (img, rects) = render_pair_layout(&a, &b, &opts).unwrap();
+        // Axial panel: blocks of 8 / 4 = 2 voxels; the top-left (R, A) corner is
+        // voxel x = 0 (x runs towards L), y = 0 (y runs towards P), 8 px per voxel.
+        let ax = rects[0];
+        let at = |fx: f64, fy: f64| {
+            img.get(
+                ax.x + (fx * ax.w as f64) as u32,
+                ax.y + (fy * ax.h as f64) as u32,
+            )
+            .unwrap()
+        };
+        let first = |x: usize, y: usize| checker_first([x, y, 2], [8, 8, 4], [4; 3]);
+        let grey_of = |f: bool| if f { [255u8; 3] } else { [0u8; 3] };
+        assert_eq!(at(0.1, 0.1), grey_of(first(0, 0)));
+        assert_eq!(at(0.6, 0.1), grey_of(first(4, 0)));
+        assert_eq!(at(0.6, 0.35), grey_of(first(4, 2)));
+        assert_ne!(at(0.1, 0.1), at(0.3, 0.1));
+        let opts = PairOptions {
+            fusion: Fusion::Colour,
+            ..opts
+        };
+        let (img, rects) = render_pair_layout(&a, &b, &opts).unwrap();
+        let r = rects[1];
+        assert_eq!(img.get(r.x + r.w / 2, r.y + r.h / 2), Some([255, 0, 255]));
+        let (img, _) = render_pair_layout(&a, &a, &opts).unwrap();
+        assert_eq!(img.get(r.x + r.w / 2, r.y + r.h / 2), Some([255, 255, 255]));
+        // Not on the same grid, or a zero pattern: errors.
+        let c: AnyVolume = Volume::<u8>::zeros([8, 8, 5], g).unwrap().into();
+        assert!(render_pair(&a, &c, &opts).is_err());
+        let bad = PairOptions {
+            fusion: Fusion::Checkerboard { pattern: [0, 1, 1] },
+            ..opts
+        };
+        assert!(render_pair(&a, &b, &bad).is_err());
+    }
 }
