@@ -1,0 +1,82 @@
+"""medvox deep-learning inference side by side with onnxruntime (same machine, same run).
+
+Times, on the deepbet models (../shared/models/deepbet) and the MNI152 T1:
+  * one forward pass of model.onnx on a 256^3 input: onnxruntime (CPU provider) vs
+    `medvox infer` with one 256^3 window (tract), each median of --repeat runs
+    (medvox's figure is its `inference_seconds`, which includes building the plan);
+  * the whole brain extraction: `medvox brain-extract` (read, both networks,
+    post-processing, write) — the original PyTorch pipeline took 2.3 s on this machine kind.
+
+Usage: .venv/bin/python bench/compare_dl.py [--repeat 3] [--threads 2] [--skip-ort]
+Needs onnxruntime and nibabel in the venv and target/release/medvox.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+DEEPBET = SHARED / "models" / "deepbet"
+T1 = SHARED / "data/real/nifti/templates_mni152_nilearn/mni_icbm152_t1_tal_nlin_sym_09a_converted.nii.gz"
+BIN = Path(os.environ.get("MEDVOX_BIN", REPO / "target/release/medvox"))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--skip-ort", action="store_true")
+    a = ap.parse_args()
+    rows = []
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((256, 256, 256)).astype(np.float32)
+    with tempfile.TemporaryDirectory() as d:
+        d = Path(d)
+        nib.save(nib.Nifti1Image(x, np.eye(4)), d / "x.nii")
+        if not a.skip_ort:
+            import onnxruntime as ort
+            so = ort.SessionOptions()
+            so.intra_op_num_threads = a.threads
+            s = ort.InferenceSession(str(DEEPBET / "model.onnx"), so, providers=["CPUExecutionProvider"])
+            s.run(None, {"image": x[None, None]})
+            ts = []
+            for _ in range(a.repeat):
+                t = time.perf_counter()
+                want = s.run(None, {"image": x[None, None]})[0][0]
+                ts.append(time.perf_counter() - t)
+            rows.append(("deepbet model.onnx 256^3 forward", "onnxruntime", statistics.median(ts)))
+        ts = []
+        for _ in range(a.repeat):
+            r = subprocess.run([str(BIN), "--quiet", "--threads", str(a.threads), "infer",
+                                str(DEEPBET / "model.onnx"), str(d / "x.nii"), str(d / "y.nii"),
+                                "--roi", "256,256,256", "--json"], capture_output=True, text=True, check=True)
+            ts.append(json.loads(r.stdout)["inference_seconds"])
+        rows.append(("deepbet model.onnx 256^3 forward", "medvox (tract)", statistics.median(ts)))
+        if not a.skip_ort:
+            got = np.moveaxis(np.asarray(nib.load(d / "y.nii").dataobj, dtype=np.float32), -1, 0)
+            print(f"max |medvox - onnxruntime| on the 256^3 pass: {np.abs(got - want).max():.2e}")
+        ts = []
+        for _ in range(a.repeat):
+            t = time.perf_counter()
+            r = subprocess.run([str(BIN), "--quiet", "--threads", str(a.threads), "brain-extract", str(T1),
+                                str(d / "mask.nii.gz"), "--models", str(DEEPBET), "--json"],
+                               capture_output=True, text=True, check=True)
+            ts.append(time.perf_counter() - t)
+        rows.append(("deepbet brain extraction, MNI152 T1 (whole command)", "medvox (tract)", statistics.median(ts)))
+        print(json.loads(r.stdout))
+    print(f"| case | engine | seconds (median of {a.repeat}, {a.threads} threads) |")
+    print("|---|---|---|")
+    for c, e, t in rows:
+        print(f"| {c} | {e} | {t:.2f} |")
+
+
+if __name__ == "__main__":
+    main()

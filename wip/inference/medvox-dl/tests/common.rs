@@ -1,0 +1,45 @@
+//! Helpers shared by the integration tests: the shared folder and a tiny `.npy` reader.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+/// `../shared/<rel>` beside the repository, or `None` (with a message) when absent.
+pub fn shared(rel: &str) -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared")
+        .join(rel);
+    if dir.exists() {
+        Some(dir)
+    } else {
+        println!("skipped: {} absent", dir.display());
+        None
+    }
+}
+
+/// A little-endian float32 C-order `.npy` file: (shape, values).
+pub fn read_npy_f32(path: &Path) -> (Vec<usize>, Vec<f32>) {
+    let b = std::fs::read(path).unwrap();
+    assert_eq!(&b[..6], b"\x93NUMPY");
+    let (hlen, start) = if b[6] == 1 {
+        (u16::from_le_bytes([b[8], b[9]]) as usize, 10)
+    } else {
+        (u32::from_le_bytes([b[8], b[9], b[10], b[11]]) as usize, 12)
+    };
+    let header = std::str::from_utf8(&b[start..start + hlen]).unwrap();
+    assert!(header.contains("'descr': '<f4'"), "{header}");
+    assert!(header.contains("'fortran_order': False"), "{header}");
+    let sh = header.split("'shape': (").nth(1).unwrap();
+    let sh = &sh[..sh.find(')').unwrap()];
+    let shape: Vec<usize> = sh
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse().unwrap())
+        .collect();
+    let data: Vec<f32> = b[start + hlen..]
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
+    assert_eq!(data.len(), shape.iter().product::<usize>());
+    (shape, data)
+}

@@ -1,0 +1,191 @@
+//! The registry: unique names, every op's parameters round-trip through TOML
+//! with their defaults, and block tasks of every local op reproduce the
+//! whole-volume result (the declared halo is enough).
+
+use std::collections::BTreeMap;
+
+use medvox_core::{AnyVolume, Executor, Geometry, Volume};
+use medvox_engine::registry;
+use medvox_ops::{BlockTask, Data, Inputs, Kind, OpSpec, VolumeInfo};
+use serde_json::{Map, Value};
+
+#[test]
+fn names_are_unique_and_every_op_is_there() {
+    let r = registry();
+    r.check_unique().unwrap();
+    let names: Vec<&str> = r.names().collect();
+    for n in [
+        "gaussian",
+        "median",
+        "mean",
+        "otsu",
+        "components",
+        "threshold-mean",
+        "fill-holes",
+        "label-fill-holes",
+        "label-stats",
+        "label-compare",
+        "resample",
+        "watershed",
+        "canny",
+    ] {
+        assert!(names.contains(&n), "{n} missing");
+    }
+    assert!(names.len() >= 45, "{} ops", names.len());
+}
+
+#[test]
+fn defaults_round_trip_through_toml() {
+    for op in registry().ops() {
+        let defaults = op.normalize(&Map::new()).unwrap();
+        // Every default written out as TOML and read back means the same.
+        let mut t = toml::Table::new();
+        for (k, v) in &defaults {
+            if v.is_null() {
+                continue;
+            }
+            t.insert(k.clone(), toml::Value::try_from(v).unwrap());
+        }
+        let text = toml::to_string(&t).unwrap();
+        let back: toml::Table = text.parse().unwrap();
+        let back: Map<String, Value> =
+            serde_json::from_value(serde_json::to_value(back).unwrap()).unwrap();
+        assert_eq!(op.normalize(&back).unwrap(), defaults, "{}", op.name());
+        // Every listed parameter is a key of the normalized object and vice versa.
+        let listed: Vec<&str> = op.params().iter().map(|p| p.name).collect();
+        let keys: Vec<&str> = defaults.keys().map(String::as_str).collect();
+        let mut l = listed.clone();
+        l.sort();
+        assert_eq!(l, keys, "{}", op.name());
+    }
+}
+
+#[test]
+fn unknown_op_and_param_errors_name_what_exists() {
+    let r = registry();
+    let e = r.get("gausian").err().unwrap().to_string();
+    assert!(e.contains("gaussian"), "{e}");
+    let e = r
+        .normalize(&OpSpec::new("median").with("radios", 2))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("radios") && e.contains("radius"), "{e}");
+    let e = r
+        .normalize(&OpSpec::new("median").with("radius", "big"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("radius") && e.contains("expected"), "{e}");
+}
+
+fn phantom() -> AnyVolume {
+    // Deterministic pseudo-random i16 volume with structure (a bright ball).
+    let size = [23, 19, 17];
+    let mut s = 12345u32;
+    let mut v = Vec::new();
+    for z in 0..size[2] {
+        for y in 0..size[1] {
+            for x in 0..size[0] {
+                s ^= s << 13;
+                s ^= s >> 17;
+                s ^= s << 5;
+                let d = ((x as f64 - 11.0).powi(2)
+                    + (y as f64 - 9.0).powi(2)
+                    + (z as f64 - 8.0).powi(2))
+                .sqrt();
+                let base = if d < 6.0 { 400 } else { 0 };
+                v.push(base + (s % 100) as i16);
+            }
+        }
+    }
+    let g = Geometry::new([0.8, 1.0, 1.5], [0.0; 3], Geometry::default().direction).unwrap();
+    Volume::from_vec(size, v, g).unwrap().into()
+}
+
+/// Parameters that make every op runnable on the phantom.
+fn spec_for(name: &str) -> OpSpec {
+    let s = OpSpec::new(name);
+    match name {
+        "gaussian" | "log" | "gradient-magnitude-gaussian" => s.with("sigma", 1.0),
+        "window" => s.with("center", 200.0).with("width", 400.0),
+        "clamp" => s.with("lower", 50.0),
+        "cast" => s.with("pixel_type", "f32"),
+        "resample" => s.with("spacing", 1.2),
+        "threshold" => s.with("lower", 300.0),
+        "region-grow" | "neighborhood-connected" => s
+            .with("seed", serde_json::json!([[11, 9, 8]]))
+            .with("lower", 300.0)
+            .with("upper", 600.0),
+        "confidence-connected" => s.with("seed", serde_json::json!([[11, 9, 8]])),
+        "watershed" => s.with("level", 10.0),
+        "canny" => s.with("lower", 10.0).with("upper", 50.0),
+        "bilateral" => s.with("domain_sigma", 1.0).with("radius", 2),
+        "clahe" => s.with("kernel_size", 8),
+        _ => s,
+    }
+}
+
+fn aux_for(name: &str, vol: &AnyVolume) -> BTreeMap<String, AnyVolume> {
+    let mut m = BTreeMap::new();
+    if name == "label-compare" {
+        m.insert("reference".into(), vol.clone());
+    }
+    m
+}
+
+#[test]
+fn every_op_runs_and_local_ops_are_block_plan_invariant() {
+    let r = registry();
+    let vol = phantom();
+    let info = VolumeInfo::of(&vol);
+    let exec = Executor::default();
+    let mut local = 0;
+    for op in r.ops() {
+        let spec = r.normalize(&spec_for(op.name())).unwrap();
+        let aux = aux_for(op.name(), &vol);
+        let bound = r
+            .bind(&spec, &info)
+            .unwrap_or_else(|e| panic!("{}: {e}", op.name()));
+        let whole = r
+            .run(
+                &spec,
+                &Inputs {
+                    main: &vol,
+                    aux: &aux,
+                },
+                &exec,
+            )
+            .unwrap_or_else(|e| panic!("{}: {e}", op.name()));
+        if let (Data::Volume(v), medvox_ops::OutputType::Volume(t)) = (&whole.data, bound.output) {
+            assert_eq!(v.pixel_type(), t, "{}: declared output type", op.name());
+            assert_eq!(v.size(), bound.size, "{}: declared grid", op.name());
+        }
+        let Kind::Local { .. } = bound.kind else {
+            continue;
+        };
+        let Data::Volume(whole) = whole.data else {
+            panic!("{}", op.name())
+        };
+        // Cut into uneven blocks; each block task sees only its padded region.
+        for block in [[7, 5, 4], [23, 19, 3]] {
+            let tasks = BlockTask::plan(r, &spec, &info, block).unwrap();
+            let json = serde_json::to_string(&tasks).unwrap();
+            let tasks: Vec<BlockTask> = serde_json::from_str(&json).unwrap();
+            for t in &tasks {
+                let padded = medvox_ops::crop(&vol, &t.padded());
+                let got = t.run(r, &padded, &BTreeMap::new(), &exec).unwrap();
+                let want = medvox_ops::crop(&whole, &t.region);
+                // Bit-identical voxels (the origin is recomputed, so compare voxels and type).
+                assert_eq!(got.pixel_type(), want.pixel_type(), "{}", op.name());
+                let (g, w) = (got.to_volume::<f64>(), want.to_volume::<f64>());
+                let same = g
+                    .as_slice()
+                    .iter()
+                    .zip(w.as_slice())
+                    .all(|(a, b)| a.to_bits() == b.to_bits());
+                assert!(same, "{} block {:?}", op.name(), t.region);
+            }
+        }
+        local += 1;
+    }
+    assert!(local >= 12, "{local} local ops");
+}
