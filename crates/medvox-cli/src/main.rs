@@ -4,6 +4,7 @@ mod bench;
 mod convert;
 mod demo;
 mod dicom_cmd;
+mod features_cmd;
 mod filter_cmd;
 mod gpu_cmd;
 mod guard;
@@ -59,6 +60,8 @@ enum Command {
     Label(label_cmd::Args),
     /// DICOM tools: `medvox dicom ls PATH` lists the series under a file, folder or DICOMDIR.
     Dicom(dicom_cmd::Args),
+    /// IBSI radiomics features per label: `medvox features IMAGE LABELS [--labels 1,3] [--json|--csv]`.
+    Features(features_cmd::Args),
     /// Segment: `medvox segment NAME [options] IN OUT` (otsu, threshold, region-grow, components, watershed…).
     Segment(segment_cmd::Args),
     /// GPU tools: `medvox gpu info [--json]` prints the adapter, driver and limits.
@@ -102,6 +105,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Convert(a) => convert::run(&ctx, a),
         Command::Demo(a) => demo::run(&ctx, a),
         Command::Dicom(a) => dicom_cmd::run(&ctx, a),
+        Command::Features(a) => features_cmd::run(&ctx, a),
         Command::Bench(a) => bench::run(&ctx, a),
         Command::Snapshot(a) => snapshot_cmd::run(&ctx, a),
         Command::Filter(a) => filter_cmd::run(&ctx, a),

@@ -97,13 +97,23 @@ pub fn run(ctx: &Ctx, a: Args) -> anyhow::Result<()> {
         serde_json::to_writer(&mut w, &rows)?;
         writeln!(w)?;
     } else if a.csv {
-        writeln!(w, "label,voxels,family,feature,ibsi_code,aggregation,key,value")?;
+        writeln!(
+            w,
+            "label,voxels,family,feature,ibsi_code,aggregation,key,value"
+        )?;
         for r in &regions {
             for f in &r.features {
                 writeln!(
                     w,
                     "{},{},{},\"{}\",{},\"{}\",{},{}",
-                    r.label, r.voxels, f.family, f.feature, f.ibsi_code, f.aggregation, f.key, f.value
+                    r.label,
+                    r.voxels,
+                    f.family,
+                    f.feature,
+                    f.ibsi_code,
+                    f.aggregation,
+                    f.key,
+                    f.value
                 )?;
             }
         }
