@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import SimpleITK as sitk
+from scipy import ndimage
 
 from conftest import assert_info_matches_sitk, assert_same_image, info, medvox
 
@@ -33,10 +34,44 @@ def test_info_matches_simpleitk(demo):
         np.testing.assert_allclose(meta["std"], arr.std(), rtol=1e-6)
 
 
-def test_bone_mask_is_threshold(demo):
+def test_demo_pipeline_stages_match_scipy(demo):
+    # The demo's pipeline (demo.toml): median r=1 -> bone >= 300 HU -> 26-connected
+    # components >= 50 voxels ordered by size -> label statistics; each stage
+    # recomputed independently with scipy from the phantom file.
     ct = sitk.GetArrayFromImage(sitk.ReadImage(str(demo / "phantom.nii.gz")))
+    den = ndimage.median_filter(ct, size=3, mode="nearest")
+    got_den = sitk.GetArrayFromImage(sitk.ReadImage(str(demo / "denoised.nii.gz")))
+    np.testing.assert_array_equal(got_den, den)
     bone = sitk.GetArrayFromImage(sitk.ReadImage(str(demo / "bone_mask.nii.gz")))
-    np.testing.assert_array_equal(bone, (ct > 300).astype(np.uint8))
+    np.testing.assert_array_equal(bone, (den >= 300).astype(np.uint8))
+    lab, n = ndimage.label(bone, structure=np.ones((3, 3, 3)))
+    sizes = np.bincount(lab.ravel())[1:]
+    kept = sorted((s for s in sizes if s >= 50), reverse=True)
+    labels = sitk.GetArrayFromImage(sitk.ReadImage(str(demo / "bone_labels.nii.gz")))
+    assert labels.max() == len(kept)
+    np.testing.assert_array_equal(np.bincount(labels.ravel())[1:], kept)
+    rows = (demo / "bone_stats.csv").read_text().strip().splitlines()
+    assert len(rows) == 1 + len(kept)
+    head = rows[0].split(",")
+    assert [int(r.split(",")[head.index("voxels")]) for r in rows[1:]] == kept
+    # Every bone has its radiomics rows; the mean HU row equals numpy's mean.
+    import csv
+    with open(demo / "bone_features.csv", newline="") as f:
+        feats = list(csv.DictReader(f))
+    for k in range(1, len(kept) + 1):
+        mean = [r for r in feats if r["label"] == str(k) and r["key"] == "stat_mean"]
+        assert len(mean) == 1
+        np.testing.assert_allclose(float(mean[0]["value"]), ct[labels == k].mean(), rtol=1e-6)
+
+
+def test_demo_print_pipeline_is_the_pipeline_it_runs(demo, tmp_path):
+    text = medvox("demo", "--print-pipeline").stdout
+    p = tmp_path / "demo.toml"
+    p.write_text(text)
+    medvox("pipeline", "check", p)
+    medvox("--quiet", "pipeline", "run", p, "--input", f"ct={demo / 'phantom.nii.gz'}")
+    for name in ("bone_labels.nii.gz", "bone_stats.csv", "bone_features.csv"):
+        assert (tmp_path / name).read_bytes() == (demo / name).read_bytes(), name
 
 
 def test_convert_pixel_type_matches_numpy_rounding(demo, tmp_path):

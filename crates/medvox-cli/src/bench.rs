@@ -13,7 +13,7 @@ use std::time::Instant;
 use anyhow::Context;
 use serde::Serialize;
 
-use crate::filter_cmd::{FilterOp, NoArgs};
+use crate::run_cmd::{BenchFilters, BenchSegments, OpCommand};
 use crate::Ctx;
 
 /// Operations `medvox bench` can time.
@@ -24,11 +24,11 @@ pub enum Op {
     /// Write the loaded input to `--output`.
     Write,
     #[command(flatten)]
-    Filter(FilterOp<NoArgs>),
+    Filter(OpCommand<BenchFilters>),
     /// A segmentation op: `medvox bench segment NAME [options]` (auxiliary images read before timing).
     Segment {
         #[command(subcommand)]
-        op: crate::segment_cmd::SegmentOp<NoArgs>,
+        op: OpCommand<BenchSegments>,
     },
     /// Label statistics of the --input label map (with --image: intensity too; read before timing).
     LabelStats {
@@ -106,25 +106,42 @@ pub fn run(ctx: &Ctx, a: Args) -> anyhow::Result<()> {
             extension_of(&input)
         ))
     });
-    let filter = match &a.op {
-        Op::Filter(f) => Some(f.split().0),
-        _ => None,
-    };
     // No progress bars inside timed runs; the global pool honours --threads.
     let exec = medvox::core::Executor::default();
-    if let (Some(f), true) = (&filter, ctx.device != crate::gpu_cmd::DeviceArg::Cpu) {
-        return crate::gpu_cmd::bench(ctx, f, &vol, &input, a.repeat, a.json);
+    let registry = medvox_engine::registry();
+    let (spec, aux_files) = match &a.op {
+        Op::Filter(c) => (Some(registry.normalize(&c.spec)?), c.aux.clone()),
+        Op::Segment { op: c } => (Some(registry.normalize(&c.spec)?), c.aux.clone()),
+        _ => (None, Default::default()),
+    };
+    let quiet = Ctx {
+        quiet: true,
+        chatty: false,
+        ..ctx.clone()
+    };
+    let op_aux = crate::run_cmd::read_aux(&quiet, &aux_files)?;
+    if let Some(spec) = &spec {
+        registry.bind(spec, &medvox_ops::VolumeInfo::of(&vol))?;
     }
-    let segment = match &a.op {
-        Op::Segment { op } => Some(op.prepare(&exec)?),
+    let filter = match (&a.op, &spec) {
+        (Op::Filter(_), Some(s)) if op_aux.is_empty() => {
+            medvox::filters::ops::library_filter(s).transpose()?
+        }
         _ => None,
     };
-    if let (Op::Segment { op }, Some(p), true) = (
-        &a.op,
-        &segment,
-        ctx.device != crate::gpu_cmd::DeviceArg::Cpu,
-    ) {
-        return crate::gpu_cmd::bench_segment(ctx, op.name(), p, &vol, &input, a.repeat, a.json);
+    if ctx.device != crate::gpu_cmd::DeviceArg::Cpu {
+        match (&a.op, &filter, &spec) {
+            (Op::Filter(_), Some(f), _) => {
+                return crate::gpu_cmd::bench(ctx, f, &vol, &input, a.repeat, a.json)
+            }
+            (Op::Segment { .. }, _, Some(s)) if op_aux.is_empty() => {
+                return crate::gpu_cmd::bench_segment(ctx, s, &vol, &input, a.repeat, a.json)
+            }
+            (Op::Filter(_) | Op::Segment { .. }, _, Some(s)) => {
+                anyhow::bail!("{}: no GPU kernel (use --device cpu or auto)", s.op)
+            }
+            _ => {}
+        }
     }
     let aux = match &a.op {
         Op::LabelStats { image: Some(p) } | Op::LabelCompare { reference: p } => Some(
@@ -136,19 +153,19 @@ pub fn run(ctx: &Ctx, a: Args) -> anyhow::Result<()> {
     };
     let once = || -> anyhow::Result<f64> {
         let t = Instant::now();
-        match (&a.op, &filter) {
+        match (&a.op, &spec) {
             (Op::Read, _) => {
                 std::hint::black_box(crate::input::read_quiet(&input)?);
             }
             (Op::Write, _) => medvox::io::write(&out, &vol)?,
-            (Op::Filter(_), Some(f)) => {
-                std::hint::black_box(f.apply(&vol, &exec)?);
+            (Op::Filter(_) | Op::Segment { .. }, Some(s)) => {
+                let inputs = medvox_ops::Inputs {
+                    main: &vol,
+                    aux: &op_aux,
+                };
+                std::hint::black_box(registry.run(s, &inputs, &exec)?);
             }
-            (Op::Filter(_), None) => unreachable!("filter set above"),
-            (Op::Segment { .. }, _) => {
-                let prepared = segment.as_ref().expect("prepared above");
-                std::hint::black_box(prepared.run(&vol, &exec)?.image);
-            }
+            (Op::Filter(_) | Op::Segment { .. }, None) => unreachable!("spec set above"),
             (Op::LabelStats { .. }, _) => {
                 let p = medvox::segment::labelstats::LabelStatsParams { background: 0 };
                 let s = medvox::segment::labelstats::label_stats_any(&vol, aux.as_ref(), &p, &exec);
@@ -177,15 +194,14 @@ pub fn run(ctx: &Ctx, a: Args) -> anyhow::Result<()> {
     let median = sorted[sorted.len() / 2];
     times.shrink_to_fit();
     let r = Report {
-        op: match (&a.op, &filter) {
-            (_, Some(f)) => f.name().to_string(),
+        op: match (&a.op, &spec) {
+            (_, Some(s)) => s.op.clone(),
             (Op::Write, _) => "write".into(),
-            (Op::Segment { op }, _) => op.name().to_string(),
             (Op::LabelStats { .. }, _) => "label-stats".into(),
             (Op::LabelCompare { .. }, _) => "label-compare".into(),
             _ => "read".into(),
         },
-        params: filter.map(serde_json::to_value).transpose()?,
+        params: spec.map(|s| serde_json::Value::Object(s.params)),
         input: input.display().to_string(),
         seconds: median,
         times,

@@ -5,8 +5,9 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use medvox::core::{AnyVolume, PixelType};
-use medvox_radiomics::{extract, Discretisation, RegionFeatures, Settings};
+use medvox::core::AnyVolume;
+use medvox_radiomics::op::{extract_any, RadiomicsParams};
+use medvox_radiomics::RegionFeatures;
 
 use crate::Ctx;
 
@@ -47,24 +48,15 @@ fn read(path: &std::path::Path) -> anyhow::Result<AnyVolume> {
 pub fn run(ctx: &Ctx, a: Args) -> anyhow::Result<()> {
     let image = read(&a.image)?;
     let labels = read(&a.labels)?;
-    let mut settings = Settings::default();
-    if let Some(bins) = a.bin_count {
-        settings.discretisation = Discretisation::FixedBinNumber { bins };
-    } else if a.bin_width.is_some() || a.bin_lower_bound.is_some() {
-        settings.discretisation = Discretisation::FixedBinSize {
-            width: a.bin_width.unwrap_or(25.0),
-            lower_bound: a.bin_lower_bound,
-        };
-    }
+    let params = RadiomicsParams {
+        labels: a.labels_only.unwrap_or_default(),
+        bin_width: a.bin_width.unwrap_or(25.0),
+        bin_lower_bound: a.bin_lower_bound,
+        bin_count: a.bin_count.unwrap_or(0),
+    };
     let t0 = std::time::Instant::now();
-    let which = a.labels_only.as_deref();
-    let lab = labels.to_volume::<u32>();
-    let regions: Vec<RegionFeatures> = if image.pixel_type() == PixelType::F64 {
-        extract(&image.to_volume::<f64>(), &lab, which, &settings)
-    } else {
-        extract(&image.to_volume::<f32>(), &lab, which, &settings)
-    }
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let regions: Vec<RegionFeatures> =
+        extract_any(&image, &labels, &params).map_err(|e| anyhow::anyhow!("{e}"))?;
     let secs = t0.elapsed().as_secs_f64();
     if !ctx.quiet {
         eprintln!(

@@ -1,9 +1,12 @@
 //! `medvox gpu info`, the global `--device cpu|gpu|auto` choice, and the GPU side
 //! of `medvox filter` and `medvox bench`.
 
+use std::collections::BTreeMap;
+
 use medvox::core::AnyVolume;
 use medvox::filters::Filter;
 use medvox::gpu::{Device, GpuBackend};
+use medvox_ops::{Data, DynOutput, Inputs, OpSpec};
 use serde::Serialize;
 
 use crate::Ctx;
@@ -175,32 +178,56 @@ pub fn bench(
     Ok(())
 }
 
-/// The GPU side of `medvox segment`: Otsu (without a mask) and connected
+/// Runs an op spec on the device chosen by `--device`: filter ops through their
+/// library [`Filter`] (the GPU kernels are keyed by it), Otsu (without a mask)
+/// and connected components on the GPU, everything else on the CPU reference
+/// (`--device gpu`: an error; `auto`: a note).
+pub fn run_spec(
+    ctx: &Ctx,
+    spec: &OpSpec,
+    vol: &AnyVolume,
+    aux: &BTreeMap<String, AnyVolume>,
+) -> anyhow::Result<DynOutput> {
+    let r = medvox_engine::registry();
+    let inputs = Inputs { main: vol, aux };
+    if ctx.device != DeviceArg::Cpu && aux.is_empty() {
+        if let Some(f) = medvox::filters::ops::library_filter(spec) {
+            let out = apply(ctx, &f?, vol)?;
+            return Ok(DynOutput {
+                data: Data::Volume(out),
+                report: serde_json::Value::Null,
+            });
+        }
+    }
+    match segment(ctx, spec, vol, aux)? {
+        Some(out) => Ok(out),
+        None => Ok(r.run(spec, &inputs, &ctx.exec)?),
+    }
+}
+
+/// The GPU side of the segmentation ops: Otsu (without a mask) and connected
 /// components run on the device chosen by `--device`; `None` means "run on the
 /// CPU" (`--device cpu`, or `auto` without an adapter or a GPU kernel for the op,
 /// with a note). Under `--device gpu` a missing adapter or kernel is an error.
 pub fn segment(
     ctx: &Ctx,
-    name: &str,
-    prepared: &crate::segment_cmd::Prepared,
+    spec: &OpSpec,
     vol: &AnyVolume,
-) -> anyhow::Result<Option<crate::segment_cmd::Output>> {
-    use crate::segment_cmd::Prepared;
-    use medvox::segment::auto_threshold::Method;
+    aux: &BTreeMap<String, AnyVolume>,
+) -> anyhow::Result<Option<DynOutput>> {
     if ctx.device == DeviceArg::Cpu {
         return Ok(None);
     }
+    let name = spec.op.as_str();
     let note = |s: String| {
         if !ctx.quiet {
             eprintln!("medvox: note: {name}: {s}");
         }
     };
-    let kernel = match prepared {
-        Prepared::Auto(p, None) if p.method == Method::Otsu => {
-            medvox::gpu::volume::check_type(vol).map_err(anyhow::Error::from)
-        }
-        Prepared::Components(_) => Ok(()),
-        Prepared::Auto(_, Some(_)) if name == "otsu" => Err(anyhow::anyhow!(
+    let kernel = match (name, aux.is_empty()) {
+        ("otsu", true) => medvox::gpu::volume::check_type(vol).map_err(anyhow::Error::from),
+        ("components", _) => Ok(()),
+        ("otsu", false) => Err(anyhow::anyhow!(
             "{name}: no GPU kernel with a mask (use --device cpu or auto)"
         )),
         _ => Err(anyhow::anyhow!(
@@ -217,30 +244,43 @@ pub fn segment(
         (Err(e), _) => return Err(e),
     };
     note(format!("device: gpu ({})", gpu.context().info().name));
-    Ok(Some(segment_on(&gpu, prepared, vol)?))
+    Ok(Some(segment_on(&gpu, spec, vol)?))
+}
+
+/// Bins of Otsu's spec.
+fn bins(spec: &OpSpec) -> usize {
+    spec.params
+        .get("bins")
+        .and_then(serde_json::Value::as_u64)
+        .unwrap_or(256) as usize
+}
+
+/// The library parameters of a `components` spec.
+fn components_params(
+    spec: &OpSpec,
+) -> anyhow::Result<medvox::segment::components::ComponentsParams> {
+    let p: medvox::segment::ops::ComponentsOpParams =
+        serde_json::from_value(serde_json::Value::Object(spec.params.clone()))?;
+    Ok(p.to_params()?)
 }
 
 /// Runs a segmentation op that has a GPU path (see [`segment`]) on `gpu`.
-fn segment_on(
-    gpu: &GpuBackend,
-    prepared: &crate::segment_cmd::Prepared,
-    vol: &AnyVolume,
-) -> anyhow::Result<crate::segment_cmd::Output> {
-    use crate::segment_cmd::{Output, Prepared};
+fn segment_on(gpu: &GpuBackend, spec: &OpSpec, vol: &AnyVolume) -> anyhow::Result<DynOutput> {
     let c = gpu.context();
-    Ok(match prepared {
-        Prepared::Auto(p, None) => {
-            let t = medvox::gpu::ops::otsu::otsu(c, vol, p.bins)?;
-            Output {
-                image: t.mask.into(),
+    Ok(match spec.op.as_str() {
+        "otsu" => {
+            let t = medvox::gpu::ops::otsu::otsu(c, vol, bins(spec))?;
+            DynOutput {
+                data: Data::Volume(t.mask.into()),
                 report: serde_json::json!({ "threshold": t.thresholds[0] }),
             }
         }
-        Prepared::Components(p) => {
-            let l = medvox::gpu::ops::components::components_host(c, vol, p)?;
-            Output {
+        "components" => {
+            let l =
+                medvox::gpu::ops::components::components_host(c, vol, &components_params(spec)?)?;
+            DynOutput {
                 report: serde_json::json!({ "components": l.sizes.len(), "sizes": l.sizes }),
-                image: l.labels.into(),
+                data: Data::Volume(l.labels.into()),
             }
         }
         _ => anyhow::bail!("no GPU kernel for this segmentation op"),
@@ -253,21 +293,20 @@ fn segment_on(
 /// union–find, the readback of the roots and the host numbering).
 pub fn bench_segment(
     ctx: &Ctx,
-    name: &str,
-    prepared: &crate::segment_cmd::Prepared,
+    spec: &OpSpec,
     vol: &AnyVolume,
     input: &std::path::Path,
     repeat: usize,
     json: bool,
 ) -> anyhow::Result<()> {
-    use crate::segment_cmd::Prepared;
     use medvox::gpu::ops;
+    let name = spec.op.as_str();
     let quiet = Ctx {
         quiet: true,
         ..ctx.clone()
     };
     // Errors (or falls back under auto) as the command does; the first run is the warm-up.
-    let Some(_) = segment(&quiet, name, prepared, vol)? else {
+    let Some(_) = segment(&quiet, spec, vol, &BTreeMap::new())? else {
         anyhow::bail!("{name}: no GPU run (device: cpu)");
     };
     let gpu = GpuBackend::new()?;
@@ -280,7 +319,7 @@ pub fn bench_segment(
     let (mut e2e, mut kernel) = (Vec::new(), Vec::new());
     for _ in 0..repeat {
         let t = std::time::Instant::now();
-        std::hint::black_box(segment_on(&gpu, prepared, vol)?);
+        std::hint::black_box(segment_on(&gpu, spec, vol)?);
         e2e.push(t.elapsed().as_secs_f64());
     }
     let fits = vol.len() as u64 * 4 <= c.max_binding();
@@ -289,16 +328,19 @@ pub fn bench_segment(
         c.wait()?;
         for _ in 0..repeat {
             let t = std::time::Instant::now();
-            match prepared {
-                Prepared::Auto(p, _) => drop(ops::otsu::otsu_device(c, &v, p.bins)?),
-                Prepared::Components(p) => drop(ops::components::components(c, &v, p)?),
-                _ => unreachable!("segment() accepted the op"),
+            match name {
+                "otsu" => drop(ops::otsu::otsu_device(c, &v, bins(spec))?),
+                _ => drop(ops::components::components(
+                    c,
+                    &v,
+                    &components_params(spec)?,
+                )?),
             }
             kernel.push(t.elapsed().as_secs_f64());
         }
     }
-    let bytes_per_voxel = match prepared {
-        Prepared::Auto(..) => ops::otsu::BYTES_PER_VOXEL,
+    let bytes_per_voxel = match name {
+        "otsu" => ops::otsu::BYTES_PER_VOXEL,
         _ => ops::components::BYTES_PER_VOXEL,
     };
     let info = c.info();
@@ -310,7 +352,7 @@ pub fn bench_segment(
     let e = median(&mut e2e.clone());
     let r = GpuReport {
         op: name.into(),
-        params: serde_json::Value::Null,
+        params: serde_json::Value::Object(spec.params.clone()),
         input: input.display().to_string(),
         device: "gpu".into(),
         adapter: info.name.clone(),

@@ -5,14 +5,15 @@ mod convert;
 mod demo;
 mod dicom_cmd;
 mod features_cmd;
-mod filter_cmd;
 mod gpu_cmd;
 mod guard;
 mod info;
 mod input;
 mod label_cmd;
+mod ops_cmd;
+mod pipeline_cmd;
 mod progress;
-mod segment_cmd;
+mod run_cmd;
 mod snapshot;
 mod snapshot_cmd;
 
@@ -55,7 +56,7 @@ enum Command {
     /// Time an operation in-process (median of N runs after a warm-up).
     Bench(bench::Args),
     /// Run a filter: `medvox filter NAME [options] IN OUT` (gaussian, median, gradient-magnitude).
-    Filter(filter_cmd::Args),
+    Filter(run_cmd::Args<run_cmd::Filters>),
     /// Label analysis: `medvox label stats LABELS [--image IMG]`, `medvox label compare A B`.
     Label(label_cmd::Args),
     /// DICOM tools: `medvox dicom ls PATH` lists the series under a file, folder or DICOMDIR.
@@ -63,7 +64,13 @@ enum Command {
     /// IBSI radiomics features per label: `medvox features IMAGE LABELS [--labels 1,3] [--json|--csv]`.
     Features(features_cmd::Args),
     /// Segment: `medvox segment NAME [options] IN OUT` (otsu, threshold, region-grow, components, watershed…).
-    Segment(segment_cmd::Args),
+    Segment(run_cmd::Args<run_cmd::Segments>),
+    /// Run any registered op: `medvox run OP [--param value…] IN OUT` (`medvox ops` lists them).
+    Run(run_cmd::Args<run_cmd::All>),
+    /// List every op: parameters (type, default, doc), auxiliary inputs, devices.
+    Ops(ops_cmd::Args),
+    /// TOML pipelines: `medvox pipeline run|check FILE.toml`.
+    Pipeline(pipeline_cmd::Args),
     /// GPU tools: `medvox gpu info [--json]` prints the adapter, driver and limits.
     Gpu(gpu_cmd::Args),
     /// Generate a synthetic CT phantom and run the main pipeline on it (no input needed).
@@ -108,8 +115,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Features(a) => features_cmd::run(&ctx, a),
         Command::Bench(a) => bench::run(&ctx, a),
         Command::Snapshot(a) => snapshot_cmd::run(&ctx, a),
-        Command::Filter(a) => filter_cmd::run(&ctx, a),
-        Command::Segment(a) => segment_cmd::run(&ctx, a),
+        Command::Filter(a) => run_cmd::run(&ctx, a),
+        Command::Segment(a) => run_cmd::run(&ctx, a),
+        Command::Run(a) => run_cmd::run(&ctx, a),
+        Command::Ops(a) => ops_cmd::run(&ctx, a),
+        Command::Pipeline(a) => pipeline_cmd::run(&ctx, a),
         Command::Label(a) => label_cmd::run(&ctx, a),
         Command::Gpu(a) => gpu_cmd::run(&ctx, a),
     }

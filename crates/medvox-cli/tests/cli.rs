@@ -83,7 +83,12 @@ fn demo_quiet_and_deterministic_across_threads() {
         "phantom.nii.gz",
         "phantom.nrrd",
         "phantom.mha",
+        "denoised.nii.gz",
+        "body_mask.nii.gz",
         "bone_mask.nii.gz",
+        "bone_labels.nii.gz",
+        "bone_stats.csv",
+        "bone_features.csv",
     ] {
         assert_eq!(
             std::fs::read(a.join(f)).unwrap(),

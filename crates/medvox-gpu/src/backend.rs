@@ -18,6 +18,28 @@ use crate::ops;
 use crate::stream::{stream, Produced};
 use crate::volume::{check_type, from_f32, slab_f32, GpuVolume};
 
+/// Registry op names with a GPU kernel (for some or all parameters: see
+/// [`GpuBackend::check`]); `medvox ops` lists `gpu` among their devices.
+pub const KERNELS: &[&str] = &[
+    "gaussian",
+    "mean",
+    "median",
+    "gradient-magnitude",
+    "sobel",
+    "erode",
+    "dilate",
+    "open",
+    "close",
+    "window",
+    "rescale",
+    "clamp",
+    "cast",
+    "resample",
+    "equalize",
+    "otsu",
+    "components",
+];
+
 /// A device that runs filters on host volumes.
 pub trait ComputeBackend {
     /// `cpu` or `gpu`.

@@ -175,13 +175,16 @@ pub struct Table {
 
 impl Table {
     /// A table from serialisable records (their fields, flattened with `_`, become
-    /// the columns; nested arrays become `name_0`, `name_1`…).
+    /// the columns in the order they are serialised; nested arrays become
+    /// `name_0`, `name_1`…).
     pub fn from_records<R: Serialize>(records: &[R]) -> Result<Table> {
         let mut t = Table::default();
         for r in records {
-            let v = serde_json::to_value(r).map_err(|e| OpsError::Failed(Box::new(e)))?;
+            let err = |e: serde_json::Error| OpsError::Failed(Box::new(e));
+            let json = serde_json::to_string(r).map_err(err)?;
+            let v: Ordered = serde_json::from_str(&json).map_err(err)?;
             let mut flat = Vec::new();
-            flatten("", &v, &mut flat);
+            flatten("", v, &mut flat);
             if t.columns.is_empty() {
                 t.columns = flat.iter().map(|(k, _)| k.clone()).collect();
             }
@@ -190,14 +193,23 @@ impl Table {
         Ok(t)
     }
 
-    /// CSV with a header line (numbers as serde_json prints them, empty for null).
+    /// CSV (RFC 4180) with a header line: numbers as serde_json prints them,
+    /// empty for null, text quoted when it holds a comma, quote or line break.
     pub fn to_csv(&self) -> String {
+        let quote = |s: &str| {
+            if s.contains([',', '"', '\n', '\r']) {
+                format!("\"{}\"", s.replace('"', "\"\""))
+            } else {
+                s.to_string()
+            }
+        };
         let cell = |v: &Value| match v {
             Value::Null => String::new(),
-            Value::String(s) => s.clone(),
+            Value::String(s) => quote(s),
             v => v.to_string(),
         };
-        let mut out = self.columns.join(",") + "\n";
+        let head: Vec<String> = self.columns.iter().map(|c| quote(c)).collect();
+        let mut out = head.join(",") + "\n";
         for r in &self.rows {
             out += &r.iter().map(cell).collect::<Vec<_>>().join(",");
             out.push('\n');
@@ -224,7 +236,67 @@ impl Table {
     }
 }
 
-fn flatten(prefix: &str, v: &Value, out: &mut Vec<(String, Value)>) {
+/// A JSON value whose objects keep their fields' order (serde_json's own maps
+/// sort keys), so table columns follow the record's field order.
+enum Ordered {
+    Object(Vec<(String, Ordered)>),
+    Array(Vec<Ordered>),
+    Leaf(Value),
+}
+
+impl<'de> serde::Deserialize<'de> for Ordered {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        use serde::de::{MapAccess, SeqAccess, Visitor};
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Ordered;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_bool<E>(self, v: bool) -> std::result::Result<Ordered, E> {
+                Ok(Ordered::Leaf(Value::Bool(v)))
+            }
+            fn visit_i64<E>(self, v: i64) -> std::result::Result<Ordered, E> {
+                Ok(Ordered::Leaf(Value::from(v)))
+            }
+            fn visit_u64<E>(self, v: u64) -> std::result::Result<Ordered, E> {
+                Ok(Ordered::Leaf(Value::from(v)))
+            }
+            fn visit_f64<E>(self, v: f64) -> std::result::Result<Ordered, E> {
+                Ok(Ordered::Leaf(Value::from(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> std::result::Result<Ordered, E> {
+                Ok(Ordered::Leaf(Value::from(v)))
+            }
+            fn visit_unit<E>(self) -> std::result::Result<Ordered, E> {
+                Ok(Ordered::Leaf(Value::Null))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> std::result::Result<Ordered, A::Error> {
+                let mut v = Vec::new();
+                while let Some(x) = a.next_element()? {
+                    v.push(x);
+                }
+                Ok(Ordered::Array(v))
+            }
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> std::result::Result<Ordered, A::Error> {
+                let mut v = Vec::new();
+                while let Some(kv) = m.next_entry()? {
+                    v.push(kv);
+                }
+                Ok(Ordered::Object(v))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+fn flatten(prefix: &str, v: Ordered, out: &mut Vec<(String, Value)>) {
     let key = |k: &str| {
         if prefix.is_empty() {
             k.to_string()
@@ -233,12 +305,12 @@ fn flatten(prefix: &str, v: &Value, out: &mut Vec<(String, Value)>) {
         }
     };
     match v {
-        Value::Object(m) => m.iter().for_each(|(k, v)| flatten(&key(k), v, out)),
-        Value::Array(a) => a
-            .iter()
+        Ordered::Object(m) => m.into_iter().for_each(|(k, v)| flatten(&key(&k), v, out)),
+        Ordered::Array(a) => a
+            .into_iter()
             .enumerate()
             .for_each(|(i, v)| flatten(&key(&i.to_string()), v, out)),
-        v => out.push((prefix.to_string(), v.clone())),
+        Ordered::Leaf(v) => out.push((prefix.to_string(), v)),
     }
 }
 
@@ -307,5 +379,64 @@ pub trait Op: Send + Sync + 'static {
     /// Warnings for this input that do not stop the run (an unstable time step).
     fn warnings(&self, _p: &Self::Params, _input: &VolumeInfo) -> Vec<String> {
         Vec::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_follow_field_order() {
+        #[derive(Serialize)]
+        struct Inner {
+            mean: f64,
+            std: f64,
+        }
+        #[derive(Serialize)]
+        struct Row {
+            label: u32,
+            voxels: u64,
+            centroid: [f64; 2],
+            intensity: Option<Inner>,
+        }
+        let t = Table::from_records(&[Row {
+            label: 3,
+            voxels: 7,
+            centroid: [1.5, -2.0],
+            intensity: Some(Inner {
+                mean: 4.0,
+                std: 0.5,
+            }),
+        }])
+        .unwrap();
+        assert_eq!(
+            t.columns,
+            [
+                "label",
+                "voxels",
+                "centroid_0",
+                "centroid_1",
+                "intensity_mean",
+                "intensity_std"
+            ]
+        );
+        assert_eq!(t.to_csv(), "label,voxels,centroid_0,centroid_1,intensity_mean,intensity_std\n3,7,1.5,-2.0,4.0,0.5\n");
+    }
+
+    #[test]
+    fn csv_quotes_text_with_commas_quotes_and_newlines() {
+        let t = Table {
+            columns: vec!["label".into(), "aggregation".into(), "note".into()],
+            rows: vec![vec![
+                Value::from(1),
+                Value::from("2D, averaged"),
+                Value::from("say \"hi\"\nnow"),
+            ]],
+        };
+        assert_eq!(
+            t.to_csv(),
+            "label,aggregation,note\n1,\"2D, averaged\",\"say \"\"hi\"\"\nnow\"\n"
+        );
     }
 }

@@ -2,7 +2,7 @@
 //! voxels at Chebyshev distance 1, in the 4 axial directions per slice (2D) and
 //! the 13 directions in 3D, with the six IBSI aggregations.
 
-use crate::matrix::{Mean, DIRS, NONE};
+use crate::matrix::{six_aggregations, NONE};
 use crate::roi::Roi;
 use crate::{Out, AGG_CM};
 
@@ -170,61 +170,12 @@ pub fn features(m: &[f64], vals: &[f64], ng: f64) -> Option<Vec<f64>> {
 pub fn glcm(roi: &Roi, cl: &[u32], vals: &[f64], out: &mut Out) {
     let g = vals.len();
     let ng = roi.ng as f64;
-    let nz = roi.dims[2];
-    let zero = || vec![0f64; g * g];
-    let mut avg2d = Mean::default();
-    let mut slice2d = Mean::default();
-    let mut dirm: Vec<Vec<f64>> = (0..4).map(|_| zero()).collect();
-    let mut m = zero();
-    let mut sm = zero();
-    for z in 0..nz {
-        sm.iter_mut().for_each(|v| *v = 0.0);
-        for (k, d) in DIRS[..4].iter().enumerate() {
-            m.iter_mut().for_each(|v| *v = 0.0);
-            count(roi, cl, g, *d, z, z + 1, &mut m);
-            if let Some(f) = features(&m, vals, ng) {
-                avg2d.add(&f);
-            }
-            for ((s, dm), v) in sm.iter_mut().zip(dirm[k].iter_mut()).zip(&m) {
-                *s += v;
-                *dm += v;
-            }
-        }
-        if let Some(f) = features(&sm, vals, ng) {
-            slice2d.add(&f);
-        }
-    }
-    let mut dir25 = Mean::default();
-    let mut merged25 = zero();
-    for dm in &dirm {
-        if let Some(f) = features(dm, vals, ng) {
-            dir25.add(&f);
-        }
-        merged25.iter_mut().zip(dm).for_each(|(a, b)| *a += b);
-    }
-    let mut avg3d = Mean::default();
-    let mut merged3d = merged25.clone();
-    for (k, d) in DIRS.iter().enumerate() {
-        let m3 = if k < 4 {
-            dirm[k].clone()
-        } else {
-            let mut m3 = zero();
-            count(roi, cl, g, *d, 0, nz, &mut m3);
-            merged3d.iter_mut().zip(&m3).for_each(|(a, b)| *a += b);
-            m3
-        };
-        if let Some(f) = features(&m3, vals, ng) {
-            avg3d.add(&f);
-        }
-    }
-    let results = [
-        avg2d.get(),
-        slice2d.get(),
-        dir25.get(),
-        features(&merged25, vals, ng),
-        avg3d.get(),
-        features(&merged3d, vals, ng),
-    ];
+    let results = six_aggregations(
+        g * g,
+        roi.dims[2],
+        |d, z0, z1, m| count(roi, cl, g, d, z0, z1, m),
+        |m| features(m, vals, ng),
+    );
     for (agg, r) in AGG_CM.iter().zip(results) {
         out.put_all(&KEYS, agg, r);
     }

@@ -2,7 +2,7 @@
 //! region along the 4 axial directions per slice (2D) or the 13 directions in
 //! 3D, with the six IBSI aggregations. Voxels outside the region end a run.
 
-use crate::matrix::{cells_of, emphasis_features, Mean, DIRS, NONE};
+use crate::matrix::{cells_of, emphasis_features, six_aggregations, NONE};
 use crate::roi::Roi;
 use crate::{Out, AGG_CM};
 
@@ -71,63 +71,14 @@ fn feats(m: &[f64], l: usize, vals: &[f64]) -> Option<Vec<f64>> {
 
 /// All six GLRLM aggregations of a region.
 pub fn glrlm(roi: &Roi, cl: &[u32], vals: &[f64], out: &mut Out) {
-    let g = vals.len();
     let [nx, ny, nz] = roi.dims;
     let l = nx.max(ny).max(nz);
-    let zero = || vec![0f64; g * l];
-    let mut avg2d = Mean::default();
-    let mut slice2d = Mean::default();
-    let mut dirm: Vec<Vec<f64>> = (0..4).map(|_| zero()).collect();
-    let mut m = zero();
-    let mut sm = zero();
-    for z in 0..nz {
-        sm.iter_mut().for_each(|v| *v = 0.0);
-        for (k, d) in DIRS[..4].iter().enumerate() {
-            m.iter_mut().for_each(|v| *v = 0.0);
-            runs(roi, cl, l, *d, z, z + 1, &mut m);
-            if let Some(f) = feats(&m, l, vals) {
-                avg2d.add(&f);
-            }
-            for ((s, dm), v) in sm.iter_mut().zip(dirm[k].iter_mut()).zip(&m) {
-                *s += v;
-                *dm += v;
-            }
-        }
-        if let Some(f) = feats(&sm, l, vals) {
-            slice2d.add(&f);
-        }
-    }
-    let mut dir25 = Mean::default();
-    let mut merged25 = zero();
-    for dm in &dirm {
-        if let Some(f) = feats(dm, l, vals) {
-            dir25.add(&f);
-        }
-        merged25.iter_mut().zip(dm).for_each(|(a, b)| *a += b);
-    }
-    let mut avg3d = Mean::default();
-    let mut merged3d = merged25.clone();
-    for (k, d) in DIRS.iter().enumerate() {
-        let m3 = if k < 4 {
-            dirm[k].clone()
-        } else {
-            let mut m3 = zero();
-            runs(roi, cl, l, *d, 0, nz, &mut m3);
-            merged3d.iter_mut().zip(&m3).for_each(|(a, b)| *a += b);
-            m3
-        };
-        if let Some(f) = feats(&m3, l, vals) {
-            avg3d.add(&f);
-        }
-    }
-    let results = [
-        avg2d.get(),
-        slice2d.get(),
-        dir25.get(),
-        feats(&merged25, l, vals),
-        avg3d.get(),
-        feats(&merged3d, l, vals),
-    ];
+    let results = six_aggregations(
+        vals.len() * l,
+        nz,
+        |d, z0, z1, m| runs(roi, cl, l, d, z0, z1, m),
+        |m| feats(m, l, vals),
+    );
     for (agg, r) in AGG_CM.iter().zip(results) {
         out.put_all(&KEYS, agg, r);
     }

@@ -55,7 +55,10 @@ use medvox_core::{Pixel, Volume};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+pub mod op;
+
 pub use error::{RadiomicsError, Result};
+pub use op::register;
 pub use roi::Roi;
 
 /// Aggregation of the single-valued families.

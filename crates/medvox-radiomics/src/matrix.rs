@@ -131,3 +131,70 @@ pub fn cells_of(m: &[f64], jn: usize) -> Vec<Cell> {
     }
     out
 }
+
+/// The six IBSI aggregations of a direction-dependent matrix (GLCM, GLRLM), in
+/// [`crate::AGG_CM`]'s order: 2D averaged, 2D slice-merged, 2.5D
+/// direction-merged, 2.5D merged, 3D averaged, 3D merged. `fill(d, z0, z1, m)`
+/// adds direction `d`'s counts over slices `z0..z1` to `m` (`len` cells);
+/// `features(m)` is the feature vector of one matrix (`None` when empty).
+pub fn six_aggregations(
+    len: usize,
+    nz: usize,
+    fill: impl Fn([isize; 3], usize, usize, &mut [f64]),
+    features: impl Fn(&[f64]) -> Option<Vec<f64>>,
+) -> [Option<Vec<f64>>; 6] {
+    let zero = || vec![0f64; len];
+    let mut avg2d = Mean::default();
+    let mut slice2d = Mean::default();
+    let mut dirm: Vec<Vec<f64>> = (0..4).map(|_| zero()).collect();
+    let mut m = zero();
+    let mut sm = zero();
+    for z in 0..nz {
+        sm.iter_mut().for_each(|v| *v = 0.0);
+        for (k, d) in DIRS[..4].iter().enumerate() {
+            m.iter_mut().for_each(|v| *v = 0.0);
+            fill(*d, z, z + 1, &mut m);
+            if let Some(f) = features(&m) {
+                avg2d.add(&f);
+            }
+            for ((s, dm), v) in sm.iter_mut().zip(dirm[k].iter_mut()).zip(&m) {
+                *s += v;
+                *dm += v;
+            }
+        }
+        if let Some(f) = features(&sm) {
+            slice2d.add(&f);
+        }
+    }
+    let mut dir25 = Mean::default();
+    let mut merged25 = zero();
+    for dm in &dirm {
+        if let Some(f) = features(dm) {
+            dir25.add(&f);
+        }
+        merged25.iter_mut().zip(dm).for_each(|(a, b)| *a += b);
+    }
+    let mut avg3d = Mean::default();
+    let mut merged3d = merged25.clone();
+    for (k, d) in DIRS.iter().enumerate() {
+        let m3 = if k < 4 {
+            dirm[k].clone()
+        } else {
+            let mut m3 = zero();
+            fill(*d, 0, nz, &mut m3);
+            merged3d.iter_mut().zip(&m3).for_each(|(a, b)| *a += b);
+            m3
+        };
+        if let Some(f) = features(&m3) {
+            avg3d.add(&f);
+        }
+    }
+    [
+        avg2d.get(),
+        slice2d.get(),
+        dir25.get(),
+        features(&merged25),
+        avg3d.get(),
+        features(&merged3d),
+    ]
+}

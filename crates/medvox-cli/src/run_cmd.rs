@@ -272,13 +272,6 @@ pub struct Args<G: Group + Clone + std::fmt::Debug> {
     op: OpCommand<G>,
 }
 
-impl<G: Group + Clone + std::fmt::Debug> Args<G> {
-    /// The parsed command.
-    pub fn command(&self) -> &OpCommand<G> {
-        &self.op
-    }
-}
-
 /// Reads the first volume of an image, with a note when it holds several.
 pub fn read_volume(ctx: &Ctx, what: &str, path: &std::path::Path) -> anyhow::Result<AnyVolume> {
     let image = crate::progress::spin(ctx.chatty, format!("reading {}", path.display()), || {
@@ -413,6 +406,14 @@ mod tests {
             "canny" => vec!["--lower", "1", "--upper", "2"],
             "watershed" => vec!["--level", "3"],
             _ => vec![],
+        }
+    }
+
+    #[test]
+    fn every_gpu_kernel_is_a_registered_op() {
+        let r = medvox_engine::registry();
+        for k in medvox::gpu::backend::KERNELS {
+            assert!(r.get(k).is_ok(), "GPU kernel for unknown op {k}");
         }
     }
 

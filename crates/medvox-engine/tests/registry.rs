@@ -120,7 +120,26 @@ fn spec_for(name: &str) -> OpSpec {
         "canny" => s.with("lower", 10.0).with("upper", 50.0),
         "bilateral" => s.with("domain_sigma", 1.0).with("radius", 2),
         "clahe" => s.with("kernel_size", 8),
+        "radiomics" => s.with("labels", serde_json::json!([1])),
         _ => s,
+    }
+}
+
+/// The main input of `name`: the phantom, or for radiomics (which reads a label
+/// map) the phantom's bone threshold.
+fn main_for(name: &str, vol: &AnyVolume) -> AnyVolume {
+    if name != "radiomics" {
+        return vol.clone();
+    }
+    let r = registry();
+    let t = r.normalize(&spec_for("threshold")).unwrap();
+    match r
+        .run(&t, &Inputs::main(vol), &Executor::default())
+        .unwrap()
+        .data
+    {
+        Data::Volume(v) => v,
+        _ => unreachable!("threshold gives a volume"),
     }
 }
 
@@ -128,6 +147,9 @@ fn aux_for(name: &str, vol: &AnyVolume) -> BTreeMap<String, AnyVolume> {
     let mut m = BTreeMap::new();
     if name == "label-compare" {
         m.insert("reference".into(), vol.clone());
+    }
+    if name == "radiomics" {
+        m.insert("image".into(), vol.clone());
     }
     m
 }
@@ -142,6 +164,7 @@ fn every_op_runs_and_local_ops_are_block_plan_invariant() {
     for op in r.ops() {
         let spec = r.normalize(&spec_for(op.name())).unwrap();
         let aux = aux_for(op.name(), &vol);
+        let main = main_for(op.name(), &vol);
         let bound = r
             .bind(&spec, &info)
             .unwrap_or_else(|e| panic!("{}: {e}", op.name()));
@@ -149,7 +172,7 @@ fn every_op_runs_and_local_ops_are_block_plan_invariant() {
             .run(
                 &spec,
                 &Inputs {
-                    main: &vol,
+                    main: &main,
                     aux: &aux,
                 },
                 &exec,
@@ -188,4 +211,47 @@ fn every_op_runs_and_local_ops_are_block_plan_invariant() {
         local += 1;
     }
     assert!(local >= 12, "{local} local ops");
+}
+
+/// Every op gives the same bits (volumes) or the same JSON (tables, reports) on
+/// 1 and 3 threads: results never depend on the thread count.
+#[test]
+fn every_op_is_thread_count_invariant() {
+    let r = registry();
+    let vol = phantom();
+    let (one, three) = (Executor::new(1).unwrap(), Executor::new(3).unwrap());
+    let mut n = 0;
+    for op in r.ops() {
+        let spec = r.normalize(&spec_for(op.name())).unwrap();
+        let aux = aux_for(op.name(), &vol);
+        let main = main_for(op.name(), &vol);
+        let inputs = Inputs {
+            main: &main,
+            aux: &aux,
+        };
+        let a = r.run(&spec, &inputs, &one).unwrap();
+        let b = r.run(&spec, &inputs, &three).unwrap();
+        assert_eq!(a.report, b.report, "{}: report", op.name());
+        match (&a.data, &b.data) {
+            (Data::Volume(x), Data::Volume(y)) => {
+                assert_eq!(x.pixel_type(), y.pixel_type(), "{}", op.name());
+                let (x, y) = (x.to_volume::<f64>(), y.to_volume::<f64>());
+                let same = x
+                    .as_slice()
+                    .iter()
+                    .zip(y.as_slice())
+                    .all(|(p, q)| p.to_bits() == q.to_bits());
+                assert!(same, "{}: 1 vs 3 threads", op.name());
+            }
+            (Data::Table(x), Data::Table(y)) => assert_eq!(x, y, "{}", op.name()),
+            (x, y) => assert_eq!(
+                std::mem::discriminant(x),
+                std::mem::discriminant(y),
+                "{}",
+                op.name()
+            ),
+        }
+        n += 1;
+    }
+    assert!(n >= 45, "{n} ops");
 }

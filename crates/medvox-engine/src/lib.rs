@@ -12,7 +12,11 @@ use std::sync::OnceLock;
 pub use medvox_ops::{OpSpec, Registry};
 
 /// Every op crate's `register` function: **one line per crate**.
-pub const BUILTIN: &[fn(&mut Registry)] = &[medvox_filters::register, medvox_segment::register];
+pub const BUILTIN: &[fn(&mut Registry)] = &[
+    medvox_filters::register,
+    medvox_segment::register,
+    medvox_radiomics::register,
+];
 
 /// The registry of every built-in op (built once).
 pub fn registry() -> &'static Registry {

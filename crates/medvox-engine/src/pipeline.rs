@@ -492,6 +492,22 @@ impl Pipeline {
         inputs: BTreeMap<String, AnyVolume>,
         runner: &Runner<'_>,
     ) -> Result<RunReport> {
+        let (mut report, results) = self.execute(registry, inputs, runner)?;
+        for (name, path) in &self.outputs {
+            write_output(&results[name], path)?;
+            report.written.push(path.display().to_string());
+        }
+        Ok(report)
+    }
+
+    /// Validates against the inputs and runs every step in memory; returns the
+    /// run report (nothing written) and every step's output by name.
+    pub fn execute(
+        &self,
+        registry: &Registry,
+        inputs: BTreeMap<String, AnyVolume>,
+        runner: &Runner<'_>,
+    ) -> Result<(RunReport, BTreeMap<String, DynOutput>)> {
         let infos = inputs
             .iter()
             .map(|(k, v)| (k.clone(), VolumeInfo::of(v)))
@@ -536,16 +552,12 @@ impl Pipeline {
             }
             results.insert(s.output.clone(), out);
         }
-        let mut written = Vec::new();
-        for (name, path) in &self.outputs {
-            write_output(&results[name], path)?;
-            written.push(path.display().to_string());
-        }
-        Ok(RunReport {
+        let report = RunReport {
             steps: reports,
             total_seconds: t0.elapsed().as_secs_f64(),
-            written,
-        })
+            written: Vec::new(),
+        };
+        Ok((report, results))
     }
 }
 
@@ -582,7 +594,8 @@ fn check_extension(step: usize, out: &OutputType, path: &Path) -> Result<()> {
     }
 }
 
-fn write_output(out: &DynOutput, path: &Path) -> Result<()> {
+/// Writes one step output: a volume by extension, a table as .csv or .json, a report as .json.
+pub fn write_output(out: &DynOutput, path: &Path) -> Result<()> {
     let io = |e: Box<dyn std::error::Error + Send + Sync>| PipelineError::Io {
         path: path.display().to_string(),
         source: e,
