@@ -164,7 +164,7 @@ impl MovingImage {
     fn value_grad(&self, c: [f64; 3]) -> Option<(f32, [f64; 3])> {
         let (v, t) = self.corners(c)?;
         let [tx, ty, tz] = t;
-        let (ux, uy, uz) = (1.0 - tx, 1.0 - ty, 1.0 - tz);
+        let (uy, uz) = (1.0 - ty, 1.0 - tz);
         // Along x on the four (y, z) edges.
         let dx = [v[1] - v[0], v[3] - v[2], v[5] - v[4], v[7] - v[6]];
         let ex = [
