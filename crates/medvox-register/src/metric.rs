@@ -143,7 +143,7 @@ impl MovingImage {
 
     /// Interpolated value at continuous index `c`.
     #[inline(always)]
-    fn value(&self, c: [f64; 3]) -> Option<f32> {
+    pub(crate) fn value(&self, c: [f64; 3]) -> Option<f32> {
         let (v, t) = self.corners(c)?;
         let lx = |k: usize| v[k] + t[0] * (v[k + 1] - v[k]);
         let y0 = lx(0) + t[1] * (lx(2) - lx(0));
