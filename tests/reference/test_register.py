@@ -20,10 +20,11 @@ SHIFT = (4.0, -3.0, 2.0)
 
 # Stated tolerances (48x44x40 voxels, 1.1-1.6 mm): rotation error and mean/max point error.
 # This small, smooth pair determines the rotation weakly: measured (2026-12-07) medvox
-# 0.70-0.81 deg / 0.28-0.30 mm mean for mi/ncc/mse, SimpleITK's rigid MI 1.56 deg / 0.56 mm.
-# The accuracy goal proper is checked on the 256^3 phantom (bench/compare_register.py).
-ROT_TOL_DEG = 1.0
-POINT_TOL_MM = 0.4
+# 0.19 / 0.31 / 0.31 deg and 0.07 / 0.11 / 0.11 mm mean for mi / ncc / mse, SimpleITK's
+# rigid MI 1.56 deg / 0.56 mm. The accuracy goal proper is checked on the 256^3 phantom
+# (bench/compare_register.py).
+ROT_TOL_DEG = 0.5
+POINT_TOL_MM = 0.2
 SMOOTH_MM = 0.8
 
 
@@ -158,7 +159,7 @@ def test_affine_and_multimodal(tmp_path):
     t = read_tfm(tfm)
     assert t.GetName() == "AffineTransform"
     rot, mean, mx = errors(fixed, t, t_true)
-    # Measured 2026-12-07: 0.58 deg, mean 0.22 / max 0.49 mm (same weakly determined pair).
+    print(f"\naffine mi, inverted moving: rot {rot:.4f} deg, point mean/max {mean:.4f}/{mx:.4f} mm")
     assert rot < ROT_TOL_DEG and mean < POINT_TOL_MM and mx < 2 * POINT_TOL_MM, (rot, mean, mx)
 
 
