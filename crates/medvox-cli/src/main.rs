@@ -13,6 +13,7 @@ mod label_cmd;
 mod ops_cmd;
 mod pipeline_cmd;
 mod progress;
+mod register_cmd;
 mod run_cmd;
 mod snapshot;
 mod snapshot_cmd;
@@ -73,6 +74,10 @@ enum Command {
     Pipeline(pipeline_cmd::Args),
     /// GPU tools: `medvox gpu info [--json]` prints the adapter, driver and limits.
     Gpu(gpu_cmd::Args),
+    /// Rigid/affine registration: `medvox register FIXED MOVING --out-transform T.tfm [--out WARPED]`.
+    Register(register_cmd::RegisterArgs),
+    /// Resample an image through ITK .tfm transform(s): `medvox warp MOVING OUT --reference FIXED --transform T.tfm`.
+    Warp(register_cmd::WarpArgs),
     /// Generate a synthetic CT phantom and run the main pipeline on it (no input needed).
     Demo(demo::Args),
 }
@@ -122,6 +127,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Pipeline(a) => pipeline_cmd::run(&ctx, a),
         Command::Label(a) => label_cmd::run(&ctx, a),
         Command::Gpu(a) => gpu_cmd::run(&ctx, a),
+        Command::Register(a) => register_cmd::run_register(&ctx, a),
+        Command::Warp(a) => register_cmd::run_warp(&ctx, a),
     }
 }
 

@@ -16,6 +16,7 @@ pub const BUILTIN: &[fn(&mut Registry)] = &[
     medvox_filters::register,
     medvox_segment::register,
     medvox_radiomics::register,
+    medvox_register::ops::register,
 ];
 
 /// The registry of every built-in op (built once).

@@ -101,6 +101,18 @@ fn phantom() -> AnyVolume {
     Volume::from_vec(size, v, g).unwrap().into()
 }
 
+/// An ITK affine transform file (a small shift) for `warp`.
+fn tfm_file() -> String {
+    let p = std::env::temp_dir().join(format!("medvox-engine-test-{}.tfm", std::process::id()));
+    std::fs::write(
+        &p,
+        "#Insight Transform File V1.0\n#Transform 0\nTransform: AffineTransform_double_3_3\n\
+         Parameters: 1 0 0 0 1 0 0 0 1 0.5 -0.3 0.2\nFixedParameters: 0 0 0\n",
+    )
+    .unwrap();
+    p.display().to_string()
+}
+
 /// Parameters that make every op runnable on the phantom.
 fn spec_for(name: &str) -> OpSpec {
     let s = OpSpec::new(name);
@@ -121,6 +133,7 @@ fn spec_for(name: &str) -> OpSpec {
         "bilateral" => s.with("domain_sigma", 1.0).with("radius", 2),
         "clahe" => s.with("kernel_size", 8),
         "radiomics" => s.with("labels", serde_json::json!([1])),
+        "warp" => s.with("transform", serde_json::json!([tfm_file()])),
         _ => s,
     }
 }
@@ -150,6 +163,9 @@ fn aux_for(name: &str, vol: &AnyVolume) -> BTreeMap<String, AnyVolume> {
     }
     if name == "radiomics" {
         m.insert("image".into(), vol.clone());
+    }
+    if name == "register" {
+        m.insert("moving".into(), vol.clone());
     }
     m
 }

@@ -7,6 +7,7 @@
 //! | [`tfm`] | read/write `#Insight Transform File V1.0` text files | SimpleITK `ReadTransform`/`WriteTransform` |
 //! | [`warp`] | resample a moving image onto a reference grid through a transform | SimpleITK `Resample(moving, reference, transform, …)` |
 //! | [`metric`] | Mattes MI, NCC, MSE with exact parameter gradients, deterministic parallel sums | ITK v4 metrics |
+//! | [`ops`] | registry ops `register` and `warp` (`medvox-ops`) | — |
 //! | [`register`](mod@register) | multi-resolution rigid → affine registration, regular-step gradient optimiser | SimpleITK `ImageRegistrationMethod`, elastix rigid/affine |
 //!
 //! A transform maps **fixed → moving** physical points (mm, LPS), the ITK
@@ -37,6 +38,7 @@
 
 pub mod error;
 pub mod metric;
+pub mod ops;
 pub mod register;
 pub mod tfm;
 pub mod transform;
@@ -44,6 +46,7 @@ pub mod warp;
 
 pub use error::{RegisterError, Result};
 pub use metric::MetricKind;
+pub use ops::register_ops;
 pub use register::{register, Init, LevelReport, RegisterParams, Registration, TransformKind};
 pub use tfm::{read_tfm, write_tfm};
 pub use transform::Transform;

@@ -15,7 +15,9 @@
 //!   onto a grid of spacing `max(spacing, h)` per axis
 //!   ([`medvox_filters::resample`]), and the fixed sample points are a regular grid
 //!   with a step of about `h` (coarsened evenly until there are at most
-//!   `max_samples`), optionally restricted to a fixed mask.
+//!   `max_samples`), each point jittered within its grid cell by a hash of its
+//!   index (deterministic; as ITK's REGULAR sampling), fixed values trilinear,
+//!   optionally restricted to a fixed mask.
 //! * **Optimiser**: regular-step gradient ascent (ITK `RegularStepGradientDescent`):
 //!   parameters are scaled so that a unit step moves the fixed image's corners by at
 //!   most 1 mm (ITK `RegistrationParameterScalesFromPhysicalShift`); each iteration
@@ -386,7 +388,12 @@ fn build_level(
         stride = base.map(|s| s * k);
     }
     let start: [usize; 3] = std::array::from_fn(|a| ((n[a] - 1) % stride[a]) / 2);
-    let fvals = fs.as_slice();
+    // Sample points: the grid points jittered within their cell (ITK's REGULAR
+    // sampling does the same), deterministically (a hash of the voxel index), so they
+    // do not all sit on voxel centres: with the exact trilinear gradient, points that
+    // all map onto the moving grid's nodes (an integer translation) put a kink into
+    // the metric that stalls the optimiser. Fixed values: trilinear at the points.
+    let fint = MovingImage::new(&fs, exec)?;
     let geom = fixed.geometry();
     let mut pts = Vec::new();
     let mut vals = Vec::new();
@@ -397,8 +404,14 @@ fn build_level(
                 if mask.is_some_and(|m| m.as_slice()[i] == 0) {
                     continue;
                 }
-                pts.push(geom.index_to_physical([x as f64, y as f64, z as f64]));
-                vals.push(fvals[i]);
+                let j = jitter(i as u64);
+                let g = [x, y, z];
+                let c: [f64; 3] = std::array::from_fn(|a| {
+                    (g[a] as f64 + j[a] * stride[a] as f64).clamp(0.0, (n[a] - 1) as f64)
+                });
+                let Some(v) = fint.value(c) else { continue };
+                pts.push(geom.index_to_physical(c));
+                vals.push(v);
             }
         }
     }
@@ -412,6 +425,15 @@ fn build_level(
         samples: Samples { pts, vals },
         moving: mov,
     })
+}
+
+/// Three offsets in `[−0.5, 0.5)` from a hash of `i` (splitmix64).
+fn jitter(i: u64) -> [f64; 3] {
+    let mut z = i.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    std::array::from_fn(|a| ((z >> (a * 21)) & 0x1F_FFFF) as f64 / 2_097_152.0 - 0.5)
 }
 
 /// Parameter scales (ITK physical shift): the largest squared displacement of the
