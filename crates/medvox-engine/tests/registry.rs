@@ -103,14 +103,19 @@ fn phantom() -> AnyVolume {
 
 /// An ITK affine transform file (a small shift) for `warp`.
 fn tfm_file() -> String {
-    let p = std::env::temp_dir().join(format!("medvox-engine-test-{}.tfm", std::process::id()));
-    std::fs::write(
-        &p,
-        "#Insight Transform File V1.0\n#Transform 0\nTransform: AffineTransform_double_3_3\n\
-         Parameters: 1 0 0 0 1 0 0 0 1 0.5 -0.3 0.2\nFixedParameters: 0 0 0\n",
-    )
-    .unwrap();
-    p.display().to_string()
+    // Written once per test process (tests run on several threads).
+    static PATH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    PATH.get_or_init(|| {
+        let p = std::env::temp_dir().join(format!("medvox-engine-test-{}.tfm", std::process::id()));
+        std::fs::write(
+            &p,
+            "#Insight Transform File V1.0\n#Transform 0\nTransform: AffineTransform_double_3_3\n\
+             Parameters: 1 0 0 0 1 0 0 0 1 0.5 -0.3 0.2\nFixedParameters: 0 0 0\n",
+        )
+        .unwrap();
+        p.display().to_string()
+    })
+    .clone()
 }
 
 /// Parameters that make every op runnable on the phantom.
