@@ -370,6 +370,8 @@ pub fn print_report(_op: &str, shown: &str, report: &Value, json: bool) -> anyho
 mod tests {
     use clap::Parser;
 
+    use super::Group;
+
     use crate::{Cli, Command};
 
     /// The spec `medvox ARGS…` parses to (normalized: every default filled in).
