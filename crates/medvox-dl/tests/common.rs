@@ -3,17 +3,17 @@
 
 use std::path::{Path, PathBuf};
 
-/// `../shared/<rel>` beside the repository, or `None` (with a message) when absent.
+/// `../shared/<rel>` beside the repository; `None` (with a message) only when the
+/// `../shared` folder itself is absent. A missing file inside it is a failure.
 pub fn shared(rel: &str) -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared")
-        .join(rel);
-    if dir.exists() {
-        Some(dir)
-    } else {
-        println!("skipped: {} absent", dir.display());
-        None
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared");
+    if !root.is_dir() {
+        println!("skipped: the shared data folder {} is absent", root.display());
+        return None;
     }
+    let p = root.join(rel);
+    assert!(p.exists(), "{} missing although {} exists", p.display(), root.display());
+    Some(p)
 }
 
 /// A little-endian float32 C-order `.npy` file: (shape, values).

@@ -5,7 +5,9 @@ Times, on the deepbet models (../shared/models/deepbet) and the MNI152 T1:
     `medvox infer` with one 256^3 window (tract), each median of --repeat runs
     (medvox's figure is its `inference_seconds`, which includes building the plan);
   * the whole brain extraction: `medvox brain-extract` (read, both networks,
-    post-processing, write) — the original PyTorch pipeline took 2.3 s on this machine kind.
+    post-processing, write) — the original PyTorch pipeline took 2.3 s on this machine kind —
+    and its mask against deepbet's reference mask (Dice, voxel counts, TIV);
+  * max |medvox − onnxruntime| on the 256^3 pass (same random N(0,1) input).
 
 Usage: .venv/bin/python bench/compare_dl.py [--repeat 3] [--threads 2] [--skip-ort]
 Needs onnxruntime and nibabel in the venv and target/release/medvox.
@@ -71,7 +73,15 @@ def main():
                                capture_output=True, text=True, check=True)
             ts.append(time.perf_counter() - t)
         rows.append(("deepbet brain extraction, MNI152 T1 (whole command)", "medvox (tract)", statistics.median(ts)))
-        print(json.loads(r.stdout))
+        rep = json.loads(r.stdout)
+        print(rep)
+        ref = np.asarray(nib.load(DEEPBET / "reference" / "mni152_t1_deepbet_mask.nii.gz").dataobj) > 0
+        got = np.asarray(nib.load(d / "mask.nii.gz").dataobj) > 0
+        dice = 2 * (got & ref).sum() / (got.sum() + ref.sum())
+        stages = json.loads((DEEPBET / "reference" / "mni152_t1_stages.json").read_text())
+        print(f"brain-extract vs deepbet reference mask: Dice {dice:.6f}, voxels {int(got.sum())} "
+              f"(reference {int(ref.sum())}), TIV {rep['tiv_cm3']:.3f} cm3 (reference {stages['tiv_cm3']}), "
+              f"box {rep['bbox_xyz_half_open']} (reference {stages['bbox_xyz_half_open']})")
     print(f"| case | engine | seconds (median of {a.repeat}, {a.threads} threads) |")
     print("|---|---|---|")
     for c, e, t in rows:

@@ -62,7 +62,7 @@ pub fn find_models(dir: Option<&Path>) -> Result<PathBuf> {
 }
 
 /// The values the pipeline computes on the way (compare with deepbet's).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct BetStages {
     /// Shape (X, Y, Z) after reorientation.
     pub canonical_shape: [usize; 3],
