@@ -32,22 +32,42 @@ pub fn register(r: &mut Registry) {
 
 medvox_ops::choice! {
     /// Blending of overlapping windows (MONAI `mode`).
-    pub enum BlendArg { Constant = "constant", Gaussian = "gaussian" }
+    pub enum BlendArg {
+        /// Every voxel of a window weighs 1.
+        Constant = "constant",
+        /// A Gaussian centred in the window.
+        Gaussian = "gaussian",
+    }
 }
 
 medvox_ops::choice! {
     /// Order in which the network's spatial axes take the volume's axes.
-    pub enum AxesArg { Xyz = "xyz", Zyx = "zyx" }
+    pub enum AxesArg {
+        /// Network axes (x, y, z): nibabel / MONAI order.
+        Xyz = "xyz",
+        /// Network axes (z, y, x).
+        Zyx = "zyx",
+    }
 }
 
 medvox_ops::choice! {
     /// Reorientation before inference (and back after).
-    pub enum ReorientArg { None = "none", Ras = "RAS" }
+    pub enum ReorientArg {
+        /// The volume's own index axes.
+        None = "none",
+        /// Closest canonical RAS orientation.
+        Ras = "RAS",
+    }
 }
 
 medvox_ops::choice! {
     /// What `infer` writes.
-    pub enum InferOutputArg { Labels = "labels", Probability = "probability" }
+    pub enum InferOutputArg {
+        /// u8 labels: the index of the largest channel.
+        Labels = "labels",
+        /// f32: one channel of the network output.
+        Probability = "probability",
+    }
 }
 
 medvox_ops::params! {

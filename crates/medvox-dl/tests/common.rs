@@ -16,7 +16,8 @@ pub fn shared(rel: &str) -> Option<PathBuf> {
     Some(p)
 }
 
-/// A little-endian float32 C-order `.npy` file: (shape, values).
+/// A little-endian float32 `.npy` file: (shape, values in C order; a Fortran-order
+/// file is transposed on read).
 pub fn read_npy_f32(path: &Path) -> (Vec<usize>, Vec<f32>) {
     let b = std::fs::read(path).unwrap();
     assert_eq!(&b[..6], b"\x93NUMPY");
@@ -27,7 +28,7 @@ pub fn read_npy_f32(path: &Path) -> (Vec<usize>, Vec<f32>) {
     };
     let header = std::str::from_utf8(&b[start..start + hlen]).unwrap();
     assert!(header.contains("'descr': '<f4'"), "{header}");
-    assert!(header.contains("'fortran_order': False"), "{header}");
+    let fortran = header.contains("'fortran_order': True");
     let sh = header.split("'shape': (").nth(1).unwrap();
     let sh = &sh[..sh.find(')').unwrap()];
     let shape: Vec<usize> = sh
@@ -41,5 +42,26 @@ pub fn read_npy_f32(path: &Path) -> (Vec<usize>, Vec<f32>) {
         .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
         .collect();
     assert_eq!(data.len(), shape.iter().product::<usize>());
-    (shape, data)
+    if !fortran {
+        return (shape, data);
+    }
+    // Fortran order: the first axis is fastest; rearrange to C order.
+    let n = data.len();
+    let mut c = vec![0f32; n];
+    let mut idx = vec![0usize; shape.len()];
+    for &v in &data {
+        let mut off = 0;
+        for (i, &s) in idx.iter().zip(&shape) {
+            off = off * s + i;
+        }
+        c[off] = v;
+        for (i, &s) in idx.iter_mut().zip(&shape) {
+            *i += 1;
+            if *i < s {
+                break;
+            }
+            *i = 0;
+        }
+    }
+    (shape, c)
 }
