@@ -94,7 +94,9 @@ pub struct InferArgs {
 fn check_device(ctx: &Ctx, what: &str) -> anyhow::Result<()> {
     match ctx.device {
         DeviceArg::Cpu => Ok(()),
-        DeviceArg::Gpu => anyhow::bail!("{what} runs on the CPU only (GPU inference is not implemented yet); use --device cpu"),
+        DeviceArg::Gpu => anyhow::bail!(
+            "{what} runs on the CPU only (GPU inference is not implemented yet); use --device cpu"
+        ),
         DeviceArg::Auto => {
             if !ctx.quiet {
                 eprintln!("medvox: note: {what} runs on the CPU (no GPU inference yet)");
@@ -189,7 +191,10 @@ pub fn run_infer(ctx: &Ctx, a: InferArgs) -> anyhow::Result<()> {
         InferOutput::Channels(vols) => {
             let k = vols.len();
             if k == 1 {
-                write_one(&a.output, AnyVolume::from(vols.into_iter().next().expect("one")))?;
+                write_one(
+                    &a.output,
+                    AnyVolume::from(vols.into_iter().next().expect("one")),
+                )?;
             } else {
                 let name = a.output.to_string_lossy().to_lowercase();
                 anyhow::ensure!(

@@ -177,7 +177,11 @@ impl Op for Infer {
             InferOutputArg::Labels => PixelType::U8,
             InferOutputArg::Probability => PixelType::F32,
         };
-        Ok(Bound::same_grid(Kind::WholeVolume, OutputType::Volume(out), input))
+        Ok(Bound::same_grid(
+            Kind::WholeVolume,
+            OutputType::Volume(out),
+            input,
+        ))
     }
     fn run(
         &self,
@@ -189,9 +193,12 @@ impl Op for Infer {
         let x: Volume<f32> = inputs.main.to_volume();
         let mut windows = 0;
         let out = exec.install(|| {
-            infer_volume(&model, std::slice::from_ref(&x), &p.to_params(), &mut |_, n| {
-                windows = n
-            })
+            infer_volume(
+                &model,
+                std::slice::from_ref(&x),
+                &p.to_params(),
+                &mut |_, n| windows = n,
+            )
         })?;
         match out {
             InferOutput::Labels(l) => Ok(Output {

@@ -8,11 +8,19 @@ use std::path::{Path, PathBuf};
 pub fn shared(rel: &str) -> Option<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared");
     if !root.is_dir() {
-        println!("skipped: the shared data folder {} is absent", root.display());
+        println!(
+            "skipped: the shared data folder {} is absent",
+            root.display()
+        );
         return None;
     }
     let p = root.join(rel);
-    assert!(p.exists(), "{} missing although {} exists", p.display(), root.display());
+    assert!(
+        p.exists(),
+        "{} missing although {} exists",
+        p.display(),
+        root.display()
+    );
     Some(p)
 }
 

@@ -49,7 +49,14 @@ fn infer_op_equals_plain_function_and_monai() {
         .with("window", vec![24, 24, 24])
         .with("overlap", 0.25)
         .with("blend", "gaussian");
-    let spec = r.normalize(&base.clone().with("output", "probability").with("channel", 2)).unwrap();
+    let spec = r
+        .normalize(
+            &base
+                .clone()
+                .with("output", "probability")
+                .with("channel", 2),
+        )
+        .unwrap();
     let out = r.run(&spec, &Inputs::main(&any), &exec).unwrap();
     let prob = volume(out.data).to_volume::<f32>();
     assert_eq!(out.report["classes"], 3);
@@ -57,9 +64,13 @@ fn infer_op_equals_plain_function_and_monai() {
     let params: medvox_dl::ops::InferOpParams =
         serde_json::from_value(serde_json::Value::Object(spec.params.clone())).unwrap();
     let model = OnnxModel::load(&model_path).unwrap();
-    let InferOutput::Channels(want) =
-        infer_volume(&model, std::slice::from_ref(&x), &params.to_params(), &mut |_, _| {}).unwrap()
-    else {
+    let InferOutput::Channels(want) = infer_volume(
+        &model,
+        std::slice::from_ref(&x),
+        &params.to_params(),
+        &mut |_, _| {},
+    )
+    .unwrap() else {
         panic!("expected channels")
     };
     assert_eq!(prob, want[2], "registry op vs infer_volume");
@@ -97,13 +108,19 @@ fn infer_op_rejects_bad_parameters() {
         .unwrap()
         .into();
     let e = r
-        .run(&OpSpec::new("infer"), &Inputs::main(&v), &Executor::default())
+        .run(
+            &OpSpec::new("infer"),
+            &Inputs::main(&v),
+            &Executor::default(),
+        )
         .unwrap_err()
         .to_string();
     assert!(e.contains("model"), "{e}");
     let e = r
         .run(
-            &OpSpec::new("infer").with("model", "x.onnx").with("overlap", 1.0),
+            &OpSpec::new("infer")
+                .with("model", "x.onnx")
+                .with("overlap", 1.0),
             &Inputs::main(&v),
             &Executor::default(),
         )
@@ -130,7 +147,8 @@ fn infer_op_rejects_bad_parameters() {
     assert!(e.contains("MEDVOX_MODELS"), "{e}");
 }
 
-const T1: &str = "data/real/nifti/templates_mni152_nilearn/mni_icbm152_t1_tal_nlin_sym_09a_converted.nii.gz";
+const T1: &str =
+    "data/real/nifti/templates_mni152_nilearn/mni_icbm152_t1_tal_nlin_sym_09a_converted.nii.gz";
 
 #[test]
 fn brain_extract_op_equals_plain_function() {
@@ -141,7 +159,9 @@ fn brain_extract_op_equals_plain_function() {
     let Some(models) = common::shared("models/deepbet") else {
         return;
     };
-    let t1 = medvox_io::read(common::shared(T1).unwrap()).unwrap().into_first();
+    let t1 = medvox_io::read(common::shared(T1).unwrap())
+        .unwrap()
+        .into_first();
     let exec = Executor::default();
     let r = registry();
     let spec = OpSpec::new("brain-extract").with("models", models.display().to_string());

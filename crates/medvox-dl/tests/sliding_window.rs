@@ -47,8 +47,7 @@ fn matches_monai_on_every_case() {
             &mut |_, _| {},
         )
         .unwrap();
-        let (oshape, want) =
-            common::read_npy_f32(&dir.join(case["output"].as_str().unwrap()));
+        let (oshape, want) = common::read_npy_f32(&dir.join(case["output"].as_str().unwrap()));
         assert_eq!(out.shape(), &oshape[..], "{name}");
         let diff = out
             .iter()
@@ -75,7 +74,9 @@ fn bad_models_give_clear_errors() {
     assert!(e.contains("cannot load ONNX model"), "{e}");
     std::fs::write(&p, b"").unwrap();
     assert!(OnnxModel::load(&p).is_err());
-    let e = OnnxModel::load(dir.join("missing.onnx")).unwrap_err().to_string();
+    let e = OnnxModel::load(dir.join("missing.onnx"))
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("cannot read model"), "{e}");
     let Some(sw) = common::shared("models/sliding_window") else {
         return;
@@ -86,7 +87,10 @@ fn bad_models_give_clear_errors() {
     assert!(OnnxModel::load(&p).is_err());
     // Wrong channel count.
     let m = OnnxModel::load(sw.join("tiny_unet3d.onnx")).unwrap();
-    let e = m.run(&[0.0; 2 * 8 * 8 * 8], &[1, 2, 8, 8, 8]).unwrap_err().to_string();
+    let e = m
+        .run(&[0.0; 2 * 8 * 8 * 8], &[1, 2, 8, 8, 8])
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("channel"), "{e}");
 }
 
