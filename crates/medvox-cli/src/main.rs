@@ -9,6 +9,7 @@ mod filter_cmd;
 mod gpu_cmd;
 mod guard;
 mod info;
+mod infer_cmd;
 mod input;
 mod label_cmd;
 mod progress;
@@ -66,6 +67,10 @@ enum Command {
     Segment(segment_cmd::Args),
     /// GPU tools: `medvox gpu info [--json]` prints the adapter, driver and limits.
     Gpu(gpu_cmd::Args),
+    /// Run an ONNX segmentation network over a volume (MONAI sliding windows): `medvox infer MODEL IN OUT`.
+    Infer(infer_cmd::InferArgs),
+    /// deepbet brain extraction of a T1 MR image: `medvox brain-extract T1 MASK [--brain OUT] [--tiv]`.
+    BrainExtract(infer_cmd::BrainArgs),
     /// Generate a synthetic CT phantom and run the main pipeline on it (no input needed).
     Demo(demo::Args),
 }
@@ -112,6 +117,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Segment(a) => segment_cmd::run(&ctx, a),
         Command::Label(a) => label_cmd::run(&ctx, a),
         Command::Gpu(a) => gpu_cmd::run(&ctx, a),
+        Command::Infer(a) => infer_cmd::run_infer(&ctx, a),
+        Command::BrainExtract(a) => infer_cmd::run_brain(&ctx, a),
     }
 }
 
