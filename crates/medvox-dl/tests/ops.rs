@@ -1,7 +1,8 @@
 //! The registry ops `infer` and `brain-extract` give what the plain functions
 //! give (`infer_volume`, `BrainExtraction::run`), and `infer` through the registry
 //! equals MONAI 1.6.1's sliding-window output (../shared/models/sliding_window,
-//! case g25, ≤ 1e-5).
+//! case g25, ≤ 1e-4: tract against the onnxruntime network MONAI ran; see
+//! tests/sliding_window.rs).
 
 mod common;
 
@@ -87,7 +88,7 @@ fn infer_op_equals_plain_function_and_monai() {
         }
     }
     println!("registry infer vs MONAI g25, channel 2: max |diff| = {diff:.2e}");
-    assert!(diff <= 1e-5, "{diff}");
+    assert!(diff <= 1e-4, "{diff}");
     // Labels: the argmax of the plain function's channels.
     let spec = r.normalize(&base.with("output", "labels")).unwrap();
     let labels = volume(r.run(&spec, &Inputs::main(&any), &exec).unwrap().data).to_volume::<u8>();

@@ -1,14 +1,21 @@
 //! Sliding-window inference against MONAI 1.6.1's `sliding_window_inference` on a
 //! real input (../shared/models/sliding_window: the tiny 3D U-Net, the MNI152 T1
 //! subsampled, three cases: Gaussian/constant blending, overlap 0.25/0.5, a window
-//! larger than the image). Tolerance: 1e-5 absolute on every probability.
+//! larger than the image). Tolerance: 1e-4 absolute on every probability.
+//!
+//! Why not 1e-5: MONAI's reference ran the network in onnxruntime, and the same
+//! MONAI semantics with onnxruntime as the network (bench/compare_dl.py's
+//! `ort_sliding_window`) reproduce these files within 2e-7, so the window placement
+//! and blending are pinned down; the rest is tract's float32 arithmetic against
+//! onnxruntime's inside each window (InstanceNormalization over 24³ windows
+//! amplifies it): measured 4.9e-5 on case g25 with tract 0.23.10.
 
 mod common;
 
 use medvox_dl::{sliding_window_inference, Blend, OnnxModel, SlidingWindow};
 use ndarray::Array4;
 
-const TOL: f32 = 1e-5;
+const TOL: f32 = 1e-4;
 
 #[test]
 fn matches_monai_on_every_case() {
