@@ -8,6 +8,7 @@ mod features_cmd;
 mod gpu_cmd;
 mod guard;
 mod info;
+mod infer_cmd;
 mod input;
 mod label_cmd;
 mod ops_cmd;
@@ -78,6 +79,10 @@ enum Command {
     Register(register_cmd::RegisterArgs),
     /// Resample an image through ITK .tfm transform(s): `medvox warp MOVING OUT --reference FIXED --transform T.tfm`.
     Warp(register_cmd::WarpArgs),
+    /// Run an ONNX segmentation network over a volume (MONAI sliding windows): `medvox infer MODEL IN OUT`.
+    Infer(infer_cmd::InferArgs),
+    /// deepbet brain extraction of a T1 MR image: `medvox brain-extract T1 MASK [--brain OUT] [--tiv]`.
+    BrainExtract(infer_cmd::BrainArgs),
     /// Generate a synthetic CT phantom and run the main pipeline on it (no input needed).
     Demo(demo::Args),
 }
@@ -129,6 +134,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Gpu(a) => gpu_cmd::run(&ctx, a),
         Command::Register(a) => register_cmd::run_register(&ctx, a),
         Command::Warp(a) => register_cmd::run_warp(&ctx, a),
+        Command::Infer(a) => infer_cmd::run_infer(&ctx, a),
+        Command::BrainExtract(a) => infer_cmd::run_brain(&ctx, a),
     }
 }
 

@@ -17,6 +17,7 @@ pub const BUILTIN: &[fn(&mut Registry)] = &[
     medvox_segment::register,
     medvox_radiomics::register,
     medvox_register::ops::register,
+    medvox_dl::register,
 ];
 
 /// The registry of every built-in op (built once).

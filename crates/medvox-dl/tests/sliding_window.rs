@@ -1,14 +1,21 @@
 //! Sliding-window inference against MONAI 1.6.1's `sliding_window_inference` on a
 //! real input (../shared/models/sliding_window: the tiny 3D U-Net, the MNI152 T1
 //! subsampled, three cases: Gaussian/constant blending, overlap 0.25/0.5, a window
-//! larger than the image). Tolerance: 1e-5 absolute on every probability.
+//! larger than the image). Tolerance: 1e-4 absolute on every probability.
+//!
+//! Why not 1e-5: MONAI's reference ran the network in onnxruntime, and the same
+//! MONAI semantics with onnxruntime as the network (bench/compare_dl.py's
+//! `ort_sliding_window`) reproduce these files within 2e-7, so the window placement
+//! and blending are pinned down; the rest is tract's float32 arithmetic against
+//! onnxruntime's inside each window (InstanceNormalization over 24³ windows
+//! amplifies it): measured 4.9e-5 on case g25 with tract 0.23.10.
 
 mod common;
 
 use medvox_dl::{sliding_window_inference, Blend, OnnxModel, SlidingWindow};
 use ndarray::Array4;
 
-const TOL: f32 = 1e-5;
+const TOL: f32 = 1e-4;
 
 #[test]
 fn matches_monai_on_every_case() {
@@ -20,6 +27,7 @@ fn matches_monai_on_every_case() {
     let model = OnnxModel::load(dir.join("tiny_unet3d.onnx")).unwrap();
     let (shape, data) = common::read_npy_f32(&dir.join("input_xyz.npy"));
     let x = Array4::from_shape_vec((1, shape[0], shape[1], shape[2]), data).unwrap();
+    let mut worst = Vec::new();
     for case in cases["cases"].as_array().unwrap() {
         let name = case["name"].as_str().unwrap();
         let roi: Vec<usize> = case["roi"]
@@ -46,8 +54,7 @@ fn matches_monai_on_every_case() {
             &mut |_, _| {},
         )
         .unwrap();
-        let (oshape, want) =
-            common::read_npy_f32(&dir.join(case["output"].as_str().unwrap()));
+        let (oshape, want) = common::read_npy_f32(&dir.join(case["output"].as_str().unwrap()));
         assert_eq!(out.shape(), &oshape[..], "{name}");
         let diff = out
             .iter()
@@ -58,7 +65,10 @@ fn matches_monai_on_every_case() {
             "case {name}: max |medvox - MONAI| = {diff:.2e} ({:.2} s)",
             t.elapsed().as_secs_f64()
         );
-        assert!(diff <= TOL, "case {name}: max abs diff {diff} > {TOL}");
+        worst.push((name.to_string(), diff));
+    }
+    for (name, diff) in &worst {
+        assert!(*diff <= TOL, "case {name}: max abs diff {diff} > {TOL}");
     }
 }
 
@@ -71,7 +81,9 @@ fn bad_models_give_clear_errors() {
     assert!(e.contains("cannot load ONNX model"), "{e}");
     std::fs::write(&p, b"").unwrap();
     assert!(OnnxModel::load(&p).is_err());
-    let e = OnnxModel::load(dir.join("missing.onnx")).unwrap_err().to_string();
+    let e = OnnxModel::load(dir.join("missing.onnx"))
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("cannot read model"), "{e}");
     let Some(sw) = common::shared("models/sliding_window") else {
         return;
@@ -82,7 +94,10 @@ fn bad_models_give_clear_errors() {
     assert!(OnnxModel::load(&p).is_err());
     // Wrong channel count.
     let m = OnnxModel::load(sw.join("tiny_unet3d.onnx")).unwrap();
-    let e = m.run(&[0.0; 2 * 8 * 8 * 8], &[1, 2, 8, 8, 8]).unwrap_err().to_string();
+    let e = m
+        .run(&[0.0; 2 * 8 * 8 * 8], &[1, 2, 8, 8, 8])
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("channel"), "{e}");
 }
 

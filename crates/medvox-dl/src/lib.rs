@@ -8,6 +8,7 @@
 //! * [`deepbet`] — deepbet brain extraction (two pretrained networks, the original
 //!   pre- and post-processing).
 //! * [`orient`] — closest canonical RAS orientation, as nibabel.
+//! * [`ops`] — the registry entries `infer` and `brain-extract` ([`register`]).
 //!
 //! GPU execution (wgpu) is not implemented yet: every model runs on the CPU.
 
@@ -15,6 +16,7 @@ pub mod deepbet;
 pub mod error;
 pub mod infer;
 pub mod model;
+pub mod ops;
 pub mod orient;
 pub mod sliding;
 
@@ -22,4 +24,5 @@ pub use deepbet::{find_models, BetOutput, BetStages, BrainExtraction, Located};
 pub use error::{DlError, Result};
 pub use infer::{infer_volume, AxisOrder, InferOutput, InferParams, OutputKind, Reorient};
 pub use model::{OnnxModel, Prediction};
+pub use ops::register;
 pub use sliding::{sliding_window_inference, Blend, SlidingWindow};

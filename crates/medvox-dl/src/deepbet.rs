@@ -62,7 +62,7 @@ pub fn find_models(dir: Option<&Path>) -> Result<PathBuf> {
 }
 
 /// The values the pipeline computes on the way (compare with deepbet's).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct BetStages {
     /// Shape (X, Y, Z) after reorientation.
     pub canonical_shape: [usize; 3],
@@ -183,7 +183,12 @@ fn largest_component(mask: Array3<u8>, exec: &Executor) -> Result<Array3<u8>> {
         ..Default::default()
     };
     let l = components(&v, &p, exec)?;
-    let data: Vec<u8> = l.labels.as_slice().iter().map(|&x| u8::from(x == 1)).collect();
+    let data: Vec<u8> = l
+        .labels
+        .as_slice()
+        .iter()
+        .map(|&x| u8::from(x == 1))
+        .collect();
     Array3::from_shape_vec(dim, data).map_err(|e| DlError::Input {
         op: "brain-extract",
         reason: e.to_string(),
@@ -212,7 +217,10 @@ impl BrainExtraction {
         if p.shape.len() != 5 || p.shape[1] < 2 || p.shape[2..] != [a, b, c] {
             return Err(DlError::Run {
                 model: m.name().to_string(),
-                reason: format!("expected an output (1, 2, {a}, {b}, {c}), got {:?}", p.shape),
+                reason: format!(
+                    "expected an output (1, 2, {a}, {b}, {c}), got {:?}",
+                    p.shape
+                ),
             });
         }
         let n = a * b * c;

@@ -148,7 +148,12 @@ impl OnnxModel {
     }
 
     fn plan(&self, shape: &[usize]) -> Result<Plan> {
-        if let Some(p) = self.plans.lock().map_err(|_| self.run_err("poisoned"))?.get(shape) {
+        if let Some(p) = self
+            .plans
+            .lock()
+            .map_err(|_| self.run_err("poisoned"))?
+            .get(shape)
+        {
             return Ok(p.clone());
         }
         self.check_shape(shape)?;

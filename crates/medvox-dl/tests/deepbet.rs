@@ -11,13 +11,17 @@ mod common;
 use medvox_core::{Executor, Volume};
 use medvox_dl::BrainExtraction;
 
-const T1: &str = "data/real/nifti/templates_mni152_nilearn/mni_icbm152_t1_tal_nlin_sym_09a_converted.nii.gz";
+const T1: &str =
+    "data/real/nifti/templates_mni152_nilearn/mni_icbm152_t1_tal_nlin_sym_09a_converted.nii.gz";
 
 fn setup() -> Option<(BrainExtraction, Volume<f32>, serde_json::Value)> {
     let models = common::shared("models/deepbet")?;
     let t1 = common::shared(T1)?;
     let bet = BrainExtraction::load(&models).unwrap();
-    let vol = medvox_io::read(&t1).unwrap().into_first().to_volume::<f32>();
+    let vol = medvox_io::read(&t1)
+        .unwrap()
+        .into_first()
+        .to_volume::<f32>();
     let stages: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(models.join("reference/mni152_t1_stages.json")).unwrap(),
     )
@@ -41,8 +45,14 @@ fn bounding_box_stage_matches_deepbet() {
     let loc = bet.locate(&vol, &Executor::default()).unwrap();
     let (a, b, c) = loc.x.dim();
     assert_eq!(vec![a, b, c], usizes(&stages["canonical_shape_xyz"]));
-    assert_eq!(loc.low as f64, stages["quantile_low_0.005"].as_f64().unwrap());
-    assert_eq!(loc.high as f64, stages["quantile_high_0.995"].as_f64().unwrap());
+    assert_eq!(
+        loc.low as f64,
+        stages["quantile_low_0.005"].as_f64().unwrap()
+    );
+    assert_eq!(
+        loc.high as f64,
+        stages["quantile_high_0.995"].as_f64().unwrap()
+    );
     let want: Vec<Vec<usize>> = stages["bbox_xyz_half_open"]
         .as_array()
         .unwrap()
@@ -91,5 +101,8 @@ fn full_pipeline_matches_reference_mask() {
         s.seconds[2]
     );
     assert!(dice >= 0.999, "Dice {dice}");
-    assert!((a as f64 - b as f64).abs() <= 0.001 * b as f64, "voxels {a} vs {b}");
+    assert!(
+        (a as f64 - b as f64).abs() <= 0.001 * b as f64,
+        "voxels {a} vs {b}"
+    );
 }

@@ -117,8 +117,7 @@ mod tests {
         let c2 = Canonical::closest_ras(&g2);
         assert_eq!(c2.perm, [1, 2, 0]);
         assert_eq!(c2.flip, [true, true, false]);
-        let vol =
-            Volume::from_vec([4, 3, 2], (0..24).map(|v| v as f32).collect(), g2).unwrap();
+        let vol = Volume::from_vec([4, 3, 2], (0..24).map(|v| v as f32).collect(), g2).unwrap();
         let a = to_canonical(&vol, &c2);
         assert_eq!(a.dim(), (3, 2, 4));
         // canonical (r, a, s) = index (s, 2 - r, 1 - a) (R = −L along j, A = −P along k).

@@ -37,6 +37,15 @@ fn parse_overlap(s: &str) -> Result<f64, String> {
     }
 }
 
+/// What `medvox infer` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum OutputArg {
+    /// The network output per channel (f32).
+    Probabilities,
+    /// The index of the largest channel (u8).
+    Labels,
+}
+
 /// Arguments of `medvox infer`.
 #[derive(Debug, clap::Args)]
 pub struct InferArgs {
@@ -47,7 +56,7 @@ pub struct InferArgs {
     /// Output: probabilities (float32, one volume per class: 4D NIfTI when K > 1) or labels (u8).
     output: PathBuf,
     /// Window size per volume axis x,y,z in voxels (one number: all axes; 0 = the whole axis).
-    #[arg(long, alias = "window", value_name = "X,Y,Z", value_parser = parse_triple, default_value = "96,96,96")]
+    #[arg(long = "window", alias = "roi", value_name = "X,Y,Z", value_parser = parse_triple, default_value = "96,96,96")]
     roi: [usize; 3],
     /// Overlap of neighbouring windows (MONAI `overlap`).
     #[arg(long, default_value_t = 0.25, value_parser = parse_overlap)]
@@ -67,10 +76,14 @@ pub struct InferArgs {
     /// Reorient to the closest canonical orientation first (and back after): none or RAS.
     #[arg(long, default_value = "none", value_parser = ["none", "RAS", "ras"])]
     reorient: String,
-    /// Write labels: the index of the largest output channel (u8).
-    #[arg(long, conflicts_with = "softmax")]
+    /// What to write: probabilities (the blended network output, f32, one volume per
+    /// channel) or labels (u8, the index of the largest channel).
+    #[arg(long, value_enum, default_value = "probabilities")]
+    output: OutputArg,
+    /// Shorthand for --output labels.
+    #[arg(long)]
     argmax: bool,
-    /// Apply a softmax over the output channels (for networks that output logits).
+    /// Apply a softmax over the output channels first (for networks that output logits).
     #[arg(long)]
     softmax: bool,
     /// Print a JSON report on stdout.
@@ -81,7 +94,9 @@ pub struct InferArgs {
 fn check_device(ctx: &Ctx, what: &str) -> anyhow::Result<()> {
     match ctx.device {
         DeviceArg::Cpu => Ok(()),
-        DeviceArg::Gpu => anyhow::bail!("{what} runs on the CPU only (GPU inference is not implemented yet); use --device cpu"),
+        DeviceArg::Gpu => anyhow::bail!(
+            "{what} runs on the CPU only (GPU inference is not implemented yet); use --device cpu"
+        ),
         DeviceArg::Auto => {
             if !ctx.quiet {
                 eprintln!("medvox: note: {what} runs on the CPU (no GPU inference yet)");
@@ -151,7 +166,7 @@ pub fn run_infer(ctx: &Ctx, a: InferArgs) -> anyhow::Result<()> {
         } else {
             Reorient::None
         },
-        output: if a.argmax {
+        output: if a.argmax || a.output == OutputArg::Labels {
             OutputKind::Argmax
         } else if a.softmax {
             OutputKind::Softmax
@@ -176,7 +191,10 @@ pub fn run_infer(ctx: &Ctx, a: InferArgs) -> anyhow::Result<()> {
         InferOutput::Channels(vols) => {
             let k = vols.len();
             if k == 1 {
-                write_one(&a.output, AnyVolume::from(vols.into_iter().next().expect("one")))?;
+                write_one(
+                    &a.output,
+                    AnyVolume::from(vols.into_iter().next().expect("one")),
+                )?;
             } else {
                 let name = a.output.to_string_lossy().to_lowercase();
                 anyhow::ensure!(
