@@ -12,6 +12,7 @@ mod info;
 mod input;
 mod label_cmd;
 mod progress;
+mod recon_cmd;
 mod segment_cmd;
 mod snapshot;
 mod snapshot_cmd;
@@ -66,6 +67,10 @@ enum Command {
     Segment(segment_cmd::Args),
     /// GPU tools: `medvox gpu info [--json]` prints the adapter, driver and limits.
     Gpu(gpu_cmd::Args),
+    /// CT forward projection: `medvox project IN OUT --geometry parallel|fan|cone|GEOM.xml` (or `--phantom shepp-logan`).
+    Project(recon_cmd::ProjectArgs),
+    /// CT reconstruction: `medvox reconstruct fbp|fdk PROJ OUT --geometry GEOM.xml [--filter …]`.
+    Reconstruct(recon_cmd::ReconArgs),
     /// Generate a synthetic CT phantom and run the main pipeline on it (no input needed).
     Demo(demo::Args),
 }
@@ -112,6 +117,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Segment(a) => segment_cmd::run(&ctx, a),
         Command::Label(a) => label_cmd::run(&ctx, a),
         Command::Gpu(a) => gpu_cmd::run(&ctx, a),
+        Command::Project(a) => recon_cmd::run_project(&ctx, a),
+        Command::Reconstruct(a) => recon_cmd::run_reconstruct(&ctx, a),
     }
 }
 
