@@ -11,8 +11,8 @@ use std::time::Instant;
 use anyhow::Context;
 use medvox::core::{AnyVolume, Volume};
 use medvox_recon::fbp::{reconstruct, FbpOptions};
-use medvox_recon::project::{forward_project, project_phantom, rasterize};
 use medvox_recon::options::{detector_for, for_method};
+use medvox_recon::project::{forward_project, project_phantom, rasterize};
 use medvox_recon::{recon_grid, Axis, Detector, Filter, Phantom, ScanGeometry, ScanOptions};
 
 use crate::Ctx;
@@ -93,7 +93,13 @@ pub struct ProjectArgs {
     #[arg(long, value_delimiter = ',', num_args = 2, value_name = "DU,DV")]
     detector_spacing: Option<Vec<f64>>,
     /// Physical (u, v) of detector pixel 0 (default: centred, −(n−1)/2·spacing).
-    #[arg(long, value_delimiter = ',', num_args = 2, value_name = "U0,V0", allow_hyphen_values = true)]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        num_args = 2,
+        value_name = "U0,V0",
+        allow_hyphen_values = true
+    )]
     detector_origin: Option<Vec<f64>>,
     /// Take the detector size, spacing and origin from this projection stack.
     #[arg(long, value_name = "PROJ")]
@@ -105,10 +111,22 @@ pub struct ProjectArgs {
     #[arg(long, value_name = "IMAGE")]
     truth: Option<PathBuf>,
     /// Grid of --truth (voxels).
-    #[arg(long, value_delimiter = ',', num_args = 3, value_name = "X,Y,Z", default_value = "256,256,256")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        num_args = 3,
+        value_name = "X,Y,Z",
+        default_value = "256,256,256"
+    )]
     truth_size: Vec<usize>,
     /// Spacing of --truth (mm).
-    #[arg(long, value_delimiter = ',', num_args = 3, value_name = "SX,SY,SZ", default_value = "1,1,1")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        num_args = 3,
+        value_name = "SX,SY,SZ",
+        default_value = "1,1,1"
+    )]
     truth_spacing: Vec<f64>,
     /// Print a JSON summary on stdout.
     #[arg(long)]
@@ -134,7 +152,11 @@ pub struct ReconArgs {
     #[command(flatten)]
     scan: ScanArgs,
     /// Ramp filter window.
-    #[arg(long, default_value = "ram-lak", value_name = "ram-lak|shepp-logan|cosine|hamming|hann")]
+    #[arg(
+        long,
+        default_value = "ram-lak",
+        value_name = "ram-lak|shepp-logan|cosine|hamming|hann"
+    )]
     filter: String,
     /// Output size in voxels (default: the detector's width, rows or width along the axis).
     #[arg(long, value_delimiter = ',', num_args = 3, value_name = "X,Y,Z")]
@@ -143,7 +165,13 @@ pub struct ReconArgs {
     #[arg(long, value_delimiter = ',', num_args = 3, value_name = "SX,SY,SZ")]
     spacing: Option<Vec<f64>>,
     /// Output origin (centre of voxel 0, mm; default: centred on the isocentre like the detector on its principal point).
-    #[arg(long, value_delimiter = ',', num_args = 3, value_name = "X,Y,Z", allow_hyphen_values = true)]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        num_args = 3,
+        value_name = "X,Y,Z",
+        allow_hyphen_values = true
+    )]
     origin: Option<Vec<f64>>,
     /// Print a JSON summary (sizes, seconds) on stdout.
     #[arg(long)]
@@ -182,7 +210,8 @@ pub fn run_project(ctx: &Ctx, a: ProjectArgs) -> anyhow::Result<()> {
         ([_], None) => anyhow::bail!("give IN OUT, or OUT with --phantom"),
         (_, _) => anyhow::bail!("--phantom replaces IN: give only OUT"),
     };
-    medvox::io::writer_for(&output).with_context(|| format!("cannot write {}", output.display()))?;
+    medvox::io::writer_for(&output)
+        .with_context(|| format!("cannot write {}", output.display()))?;
     let geom = a.scan.build(None)?;
     let volume = input.as_deref().map(|p| read_f32(ctx, p)).transpose()?;
     let axial = geom.axis == Axis::Z;
@@ -223,14 +252,18 @@ pub fn run_project(ctx: &Ctx, a: ProjectArgs) -> anyhow::Result<()> {
     })?;
     let seconds = t0.elapsed().as_secs_f64();
     if let Some(gp) = &a.geometry_out {
-        std::fs::write(gp, geom.to_xml()).with_context(|| format!("cannot write {}", gp.display()))?;
+        std::fs::write(gp, geom.to_xml())
+            .with_context(|| format!("cannot write {}", gp.display()))?;
     }
     let size = stack.size();
     write(&output, stack)?;
     if let (Some(t), Some(p)) = (&a.truth, &phantom) {
         finite_pos("--truth-spacing", &a.truth_spacing)?;
         let ts = [a.truth_size[0], a.truth_size[1], a.truth_size[2]];
-        let grid = medvox_recon::project::centred_grid(ts, [a.truth_spacing[0], a.truth_spacing[1], a.truth_spacing[2]])?;
+        let grid = medvox_recon::project::centred_grid(
+            ts,
+            [a.truth_spacing[0], a.truth_spacing[1], a.truth_spacing[2]],
+        )?;
         let vol = ctx.exec.install(|| rasterize(p, ts, grid))?;
         write(t, vol)?;
     }
@@ -244,7 +277,8 @@ pub fn run_project(ctx: &Ctx, a: ProjectArgs) -> anyhow::Result<()> {
 
 /// `medvox reconstruct`.
 pub fn run_reconstruct(ctx: &Ctx, a: ReconArgs) -> anyhow::Result<()> {
-    medvox::io::writer_for(&a.output).with_context(|| format!("cannot write {}", a.output.display()))?;
+    medvox::io::writer_for(&a.output)
+        .with_context(|| format!("cannot write {}", a.output.display()))?;
     let filter: Filter = a.filter.parse()?;
     let proj = read_f32(ctx, &a.proj)?;
     let mut geom = a.scan.build(Some(proj.size()[2]))?;

@@ -84,9 +84,8 @@ impl ScanOptions {
                 g
             }
             path => {
-                let text = std::fs::read_to_string(path).map_err(|e| {
-                    ReconError::Xml(format!("cannot read geometry {path}: {e}"))
-                })?;
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| ReconError::Xml(format!("cannot read geometry {path}: {e}")))?;
                 let g = ScanGeometry::from_xml(&text)?;
                 if let Some(c) = count {
                     if c != g.projections.len() {
@@ -164,7 +163,6 @@ pub fn recon_grid(
     Ok((sz, Geometry::new(sp, or, Geometry::IDENTITY)?))
 }
 
-
 /// Adapts a geometry to a reconstruction method: `fdk` needs a cone beam; `fbp` given a
 /// divergent cone geometry (e.g. an RTK file) treats each detector row as a fan.
 pub fn for_method(geom: &mut ScanGeometry, fdk: bool) -> Result<()> {
@@ -206,10 +204,16 @@ pub fn detector_for(
         None => [vsp[0], vsp[1]],
     };
     if !sp.iter().all(|s| s.is_finite() && *s > 0.0) {
-        return Err(param("detector_spacing", format!("{sp:?}: must be finite and > 0")));
+        return Err(param(
+            "detector_spacing",
+            format!("{sp:?}: must be finite and > 0"),
+        ));
     }
     if sz.contains(&0) || sz[0].saturating_mul(sz[1]) > MAX_VOXELS {
-        return Err(param("detector", format!("{sz:?}: each at least 1, not absurdly large")));
+        return Err(param(
+            "detector",
+            format!("{sz:?}: each at least 1, not absurdly large"),
+        ));
     }
     let mut d = Detector::centred(sz, sp);
     if let Some(o) = origin {
