@@ -16,6 +16,7 @@ mod pipeline_cmd;
 mod progress;
 mod register_cmd;
 mod run_cmd;
+mod recon_cmd;
 mod snapshot;
 mod snapshot_cmd;
 
@@ -83,6 +84,10 @@ enum Command {
     Infer(infer_cmd::InferArgs),
     /// deepbet brain extraction of a T1 MR image: `medvox brain-extract T1 MASK [--brain OUT] [--tiv]`.
     BrainExtract(infer_cmd::BrainArgs),
+    /// CT forward projection: `medvox project IN OUT --geometry parallel|fan|cone|GEOM.xml` (or `--phantom shepp-logan`).
+    Project(recon_cmd::ProjectArgs),
+    /// CT reconstruction: `medvox reconstruct fbp|fdk PROJ OUT --geometry GEOM.xml [--filter …]`.
+    Reconstruct(recon_cmd::ReconArgs),
     /// Generate a synthetic CT phantom and run the main pipeline on it (no input needed).
     Demo(demo::Args),
 }
@@ -136,6 +141,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Warp(a) => register_cmd::run_warp(&ctx, a),
         Command::Infer(a) => infer_cmd::run_infer(&ctx, a),
         Command::BrainExtract(a) => infer_cmd::run_brain(&ctx, a),
+        Command::Project(a) => recon_cmd::run_project(&ctx, a),
+        Command::Reconstruct(a) => recon_cmd::run_reconstruct(&ctx, a),
     }
 }
 

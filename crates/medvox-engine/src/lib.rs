@@ -18,6 +18,7 @@ pub const BUILTIN: &[fn(&mut Registry)] = &[
     medvox_radiomics::register,
     medvox_register::ops::register,
     medvox_dl::register,
+    medvox_recon::register,
 ];
 
 /// The registry of every built-in op (built once).

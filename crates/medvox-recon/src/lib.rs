@@ -25,10 +25,14 @@ pub mod error;
 pub mod fbp;
 pub mod filter;
 pub mod geometry;
+pub mod ops;
+pub mod options;
 pub mod phantom;
 pub mod project;
 
 pub use error::{ReconError, Result};
 pub use filter::Filter;
 pub use geometry::{Axis, Beam, Detector, Projection, ScanGeometry};
+pub use ops::register;
+pub use options::{recon_grid, ScanOptions};
 pub use phantom::Phantom;

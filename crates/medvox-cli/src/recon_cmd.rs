@@ -9,10 +9,11 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Context;
-use medvox::core::{AnyVolume, Geometry, Volume};
+use medvox::core::{AnyVolume, Volume};
 use medvox_recon::fbp::{reconstruct, FbpOptions};
+use medvox_recon::options::{detector_for, for_method};
 use medvox_recon::project::{forward_project, project_phantom, rasterize};
-use medvox_recon::{Axis, Beam, Detector, Filter, Phantom, ScanGeometry};
+use medvox_recon::{recon_grid, Axis, Detector, Filter, Phantom, ScanGeometry, ScanOptions};
 
 use crate::Ctx;
 
@@ -50,46 +51,24 @@ enum AxisArg {
 }
 
 impl ScanArgs {
-    fn build(&self, count: Option<usize>) -> anyhow::Result<ScanGeometry> {
-        let kind = self.geometry.as_str();
-        let mut g = match kind {
-            "parallel" | "fan" | "cone" => {
-                let n = match (self.angles, count) {
-                    (Some(a), Some(c)) if a != c => anyhow::bail!(
-                        "--angles {a} does not match the {c} projections of the stack"
-                    ),
-                    (Some(a), _) => a,
-                    (None, Some(c)) => c,
-                    (None, None) => 360,
-                };
-                anyhow::ensure!(n >= 1, "--angles must be at least 1");
-                let arc = self
-                    .arc
-                    .unwrap_or(if kind == "parallel" { 180.0 } else { 360.0 });
-                anyhow::ensure!(
-                    arc.is_finite() && arc > 0.0 && self.start.is_finite(),
-                    "--arc must be > 0 and --start finite"
-                );
-                let sdd = if kind == "parallel" { 0.0 } else { self.sdd };
-                let mut g = ScanGeometry::circular(n, arc, self.start, self.sid, sdd);
-                g.fan = kind == "fan";
-                g.axis = if kind == "cone" { Axis::Y } else { Axis::Z };
-                g
-            }
-            path => {
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("cannot read geometry {path}"))?;
-                ScanGeometry::from_xml(&text).with_context(|| format!("geometry {path}"))?
-            }
-        };
-        if let Some(a) = self.axis {
-            g.axis = match a {
+    /// The plain-value options (shared with the registry ops in `medvox_recon::ops`).
+    fn options(&self) -> ScanOptions {
+        ScanOptions {
+            kind: self.geometry.clone(),
+            angles: self.angles,
+            arc: self.arc,
+            start: self.start,
+            sid: self.sid,
+            sdd: self.sdd,
+            axis: self.axis.map(|a| match a {
                 AxisArg::Y => Axis::Y,
                 AxisArg::Z => Axis::Z,
-            };
+            }),
         }
-        g.validate()?;
-        Ok(g)
+    }
+
+    fn build(&self, count: Option<usize>) -> anyhow::Result<ScanGeometry> {
+        Ok(self.options().build(count)?)
     }
 }
 
@@ -114,7 +93,13 @@ pub struct ProjectArgs {
     #[arg(long, value_delimiter = ',', num_args = 2, value_name = "DU,DV")]
     detector_spacing: Option<Vec<f64>>,
     /// Physical (u, v) of detector pixel 0 (default: centred, −(n−1)/2·spacing).
-    #[arg(long, value_delimiter = ',', num_args = 2, value_name = "U0,V0", allow_hyphen_values = true)]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        num_args = 2,
+        value_name = "U0,V0",
+        allow_hyphen_values = true
+    )]
     detector_origin: Option<Vec<f64>>,
     /// Take the detector size, spacing and origin from this projection stack.
     #[arg(long, value_name = "PROJ")]
@@ -126,10 +111,22 @@ pub struct ProjectArgs {
     #[arg(long, value_name = "IMAGE")]
     truth: Option<PathBuf>,
     /// Grid of --truth (voxels).
-    #[arg(long, value_delimiter = ',', num_args = 3, value_name = "X,Y,Z", default_value = "256,256,256")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        num_args = 3,
+        value_name = "X,Y,Z",
+        default_value = "256,256,256"
+    )]
     truth_size: Vec<usize>,
     /// Spacing of --truth (mm).
-    #[arg(long, value_delimiter = ',', num_args = 3, value_name = "SX,SY,SZ", default_value = "1,1,1")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        num_args = 3,
+        value_name = "SX,SY,SZ",
+        default_value = "1,1,1"
+    )]
     truth_spacing: Vec<f64>,
     /// Print a JSON summary on stdout.
     #[arg(long)]
@@ -155,7 +152,11 @@ pub struct ReconArgs {
     #[command(flatten)]
     scan: ScanArgs,
     /// Ramp filter window.
-    #[arg(long, default_value = "ram-lak", value_name = "ram-lak|shepp-logan|cosine|hamming|hann")]
+    #[arg(
+        long,
+        default_value = "ram-lak",
+        value_name = "ram-lak|shepp-logan|cosine|hamming|hann"
+    )]
     filter: String,
     /// Output size in voxels (default: the detector's width, rows or width along the axis).
     #[arg(long, value_delimiter = ',', num_args = 3, value_name = "X,Y,Z")]
@@ -164,7 +165,13 @@ pub struct ReconArgs {
     #[arg(long, value_delimiter = ',', num_args = 3, value_name = "SX,SY,SZ")]
     spacing: Option<Vec<f64>>,
     /// Output origin (centre of voxel 0, mm; default: centred on the isocentre like the detector on its principal point).
-    #[arg(long, value_delimiter = ',', num_args = 3, value_name = "X,Y,Z", allow_hyphen_values = true)]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        num_args = 3,
+        value_name = "X,Y,Z",
+        allow_hyphen_values = true
+    )]
     origin: Option<Vec<f64>>,
     /// Print a JSON summary (sizes, seconds) on stdout.
     #[arg(long)]
@@ -203,44 +210,27 @@ pub fn run_project(ctx: &Ctx, a: ProjectArgs) -> anyhow::Result<()> {
         ([_], None) => anyhow::bail!("give IN OUT, or OUT with --phantom"),
         (_, _) => anyhow::bail!("--phantom replaces IN: give only OUT"),
     };
-    medvox::io::writer_for(&output).with_context(|| format!("cannot write {}", output.display()))?;
+    medvox::io::writer_for(&output)
+        .with_context(|| format!("cannot write {}", output.display()))?;
     let geom = a.scan.build(None)?;
     let volume = input.as_deref().map(|p| read_f32(ctx, p)).transpose()?;
     let axial = geom.axis == Axis::Z;
     let det = if let Some(like) = &a.like {
         let l = crate::input::read_quiet(like)?.into_first();
-        Detector::from_stack(l.size(), l.geometry())
-    } else {
-        let (vsize, vsp) = volume.as_ref().map_or(([256, 256, 256], [1.0; 3]), |v| {
-            (v.size(), v.geometry().spacing)
-        });
-        let size = match &a.detector {
-            Some(d) => [d[0], d[1]],
-            None if geom.beam() == Beam::Cone => [256, 256],
-            None if axial => [vsize[0], vsize[2]],
-            None => [vsize[0], vsize[1]],
-        };
-        let spacing = match &a.detector_spacing {
-            Some(s) => [s[0], s[1]],
-            None if axial => [vsp[0], vsp[2]],
-            None => [vsp[0], vsp[1]],
-        };
-        finite_pos("--detector-spacing", &spacing)?;
-        anyhow::ensure!(size[0] >= 1 && size[1] >= 1, "--detector must be at least 1,1");
-        let mut d = Detector::centred(size, spacing);
-        if let Some(o) = &a.detector_origin {
-            d.origin = [o[0], o[1]];
-        } else if axial && a.detector.is_none() {
-            // stacked slices: detector rows at the volume's slice positions
-            if let Some(v) = &volume {
-                d.origin[1] = v.geometry().origin[2];
-            } else {
-                d.origin[1] = 0.0;
-            }
-        }
+        let d = Detector::from_stack(l.size(), l.geometry());
+        d.validate()?;
         d
+    } else {
+        let two = |v: &Option<Vec<usize>>| v.as_ref().map(|s| [s[0], s[1]]);
+        let twof = |v: &Option<Vec<f64>>| v.as_ref().map(|s| [s[0], s[1]]);
+        detector_for(
+            &geom,
+            volume.as_ref().map(|v| (v.size(), v.geometry())),
+            two(&a.detector),
+            twof(&a.detector_spacing),
+            twof(&a.detector_origin),
+        )?
     };
-    det.validate()?;
     let phantom = match a.phantom {
         Some(PhantomArg::SheppLogan) => {
             finite_pos("--phantom-scale", &[a.phantom_scale])?;
@@ -262,14 +252,18 @@ pub fn run_project(ctx: &Ctx, a: ProjectArgs) -> anyhow::Result<()> {
     })?;
     let seconds = t0.elapsed().as_secs_f64();
     if let Some(gp) = &a.geometry_out {
-        std::fs::write(gp, geom.to_xml()).with_context(|| format!("cannot write {}", gp.display()))?;
+        std::fs::write(gp, geom.to_xml())
+            .with_context(|| format!("cannot write {}", gp.display()))?;
     }
     let size = stack.size();
     write(&output, stack)?;
     if let (Some(t), Some(p)) = (&a.truth, &phantom) {
         finite_pos("--truth-spacing", &a.truth_spacing)?;
         let ts = [a.truth_size[0], a.truth_size[1], a.truth_size[2]];
-        let grid = medvox_recon::project::centred_grid(ts, [a.truth_spacing[0], a.truth_spacing[1], a.truth_spacing[2]])?;
+        let grid = medvox_recon::project::centred_grid(
+            ts,
+            [a.truth_spacing[0], a.truth_spacing[1], a.truth_spacing[2]],
+        )?;
         let vol = ctx.exec.install(|| rasterize(p, ts, grid))?;
         write(t, vol)?;
     }
@@ -283,49 +277,24 @@ pub fn run_project(ctx: &Ctx, a: ProjectArgs) -> anyhow::Result<()> {
 
 /// `medvox reconstruct`.
 pub fn run_reconstruct(ctx: &Ctx, a: ReconArgs) -> anyhow::Result<()> {
-    medvox::io::writer_for(&a.output).with_context(|| format!("cannot write {}", a.output.display()))?;
+    medvox::io::writer_for(&a.output)
+        .with_context(|| format!("cannot write {}", a.output.display()))?;
     let filter: Filter = a.filter.parse()?;
     let proj = read_f32(ctx, &a.proj)?;
     let mut geom = a.scan.build(Some(proj.size()[2]))?;
-    match a.method {
-        Method::Fdk => anyhow::ensure!(
-            geom.beam() == Beam::Cone,
-            "fdk needs a cone-beam geometry (sdd > 0, not fan); use fbp for parallel and fan beams"
-        ),
-        Method::Fbp => {
-            if geom.beam() == Beam::Cone {
-                // a divergent RTK geometry given to fbp: one fan per detector row
-                geom.fan = true;
-            }
-        }
-    }
+    for_method(&mut geom, a.method == Method::Fdk)?;
     let det = Detector::from_stack(proj.size(), proj.geometry());
     det.validate()?;
-    let p0 = geom.projections[0];
-    let mag = if p0.sdd == 0.0 { 1.0 } else { p0.sid / p0.sdd };
-    let (du, dv) = (det.spacing[0] * mag, det.spacing[1]);
-    let (u0, v0) = (det.origin[0] * mag, det.origin[1]);
-    let [nu, nv] = det.size;
-    // default grid: the detector's grid brought to the isocentre (axis z: x-y from u, z from v)
-    let (dsize, dsp, dor) = match (geom.axis, geom.beam()) {
-        (Axis::Z, Beam::Cone) => ([nu, nu, nv], [du, du, dv * mag], [u0, u0, v0 * mag]),
-        (Axis::Z, _) => ([nu, nu, nv], [du, du, dv], [u0, u0, v0]),
-        (Axis::Y, Beam::Cone) => ([nu, nv, nu], [du, dv * mag, du], [u0, v0 * mag, u0]),
-        (Axis::Y, _) => ([nu, nv, nu], [du, dv, du], [u0, v0, u0]),
-    };
-    let size = a.size.as_ref().map_or(dsize, |s| [s[0], s[1], s[2]]);
-    anyhow::ensure!(size.iter().all(|&n| n >= 1), "--size must be at least 1,1,1");
-    let spacing = a.spacing.as_ref().map_or(dsp, |s| [s[0], s[1], s[2]]);
-    finite_pos("--spacing", &spacing)?;
-    let origin = match &a.origin {
-        Some(o) => [o[0], o[1], o[2]],
-        // a size or spacing other than the default: centre the grid on the isocentre
-        None if a.size.is_some() || a.spacing.is_some() => [0, 1, 2].map(|i| {
-            -(size[i] as f64 - 1.0) / 2.0 * spacing[i]
-        }),
-        None => dor,
-    };
-    let grid = Geometry::new(spacing, origin, Geometry::IDENTITY)?;
+    let three = |v: &Option<Vec<usize>>| v.as_ref().map(|s| [s[0], s[1], s[2]]);
+    let threef = |v: &Option<Vec<f64>>| v.as_ref().map(|s| [s[0], s[1], s[2]]);
+    let (size, grid) = recon_grid(
+        &geom,
+        &det,
+        three(&a.size),
+        threef(&a.spacing),
+        threef(&a.origin),
+    )?;
+    let (spacing, origin) = (grid.spacing, grid.origin);
     let t0 = Instant::now();
     let vol = crate::progress::spin(ctx.chatty, "reconstructing".to_string(), || {
         ctx.exec
