@@ -78,8 +78,8 @@ pub struct InferArgs {
     reorient: String,
     /// What to write: probabilities (the blended network output, f32, one volume per
     /// channel) or labels (u8, the index of the largest channel).
-    #[arg(long, value_enum, default_value = "probabilities")]
-    output: OutputArg,
+    #[arg(long = "output", id = "output_kind", value_enum, default_value = "probabilities")]
+    output_kind: OutputArg,
     /// Shorthand for --output labels.
     #[arg(long)]
     argmax: bool,
@@ -166,7 +166,7 @@ pub fn run_infer(ctx: &Ctx, a: InferArgs) -> anyhow::Result<()> {
         } else {
             Reorient::None
         },
-        output: if a.argmax || a.output == OutputArg::Labels {
+        output: if a.argmax || a.output_kind == OutputArg::Labels {
             OutputKind::Argmax
         } else if a.softmax {
             OutputKind::Softmax

@@ -7,16 +7,16 @@ mod dicom_cmd;
 mod features_cmd;
 mod gpu_cmd;
 mod guard;
-mod info;
 mod infer_cmd;
+mod info;
 mod input;
 mod label_cmd;
 mod ops_cmd;
 mod pipeline_cmd;
 mod progress;
+mod recon_cmd;
 mod register_cmd;
 mod run_cmd;
-mod recon_cmd;
 mod snapshot;
 mod snapshot_cmd;
 
