@@ -78,7 +78,12 @@ pub struct InferArgs {
     reorient: String,
     /// What to write: probabilities (the blended network output, f32, one volume per
     /// channel) or labels (u8, the index of the largest channel).
-    #[arg(long = "output", id = "output_kind", value_enum, default_value = "probabilities")]
+    #[arg(
+        long = "output",
+        id = "output_kind",
+        value_enum,
+        default_value = "probabilities"
+    )]
     output_kind: OutputArg,
     /// Shorthand for --output labels.
     #[arg(long)]

@@ -27,16 +27,31 @@ pub struct ScanArgs {
     #[arg(long, value_name = "N")]
     angles: Option<usize>,
     /// Scanned arc in degrees (default: 180 for parallel, 360 otherwise); angles start + i·arc/N.
-    #[arg(long, value_name = "DEG")]
+    #[arg(long, allow_hyphen_values = true, value_name = "DEG")]
     arc: Option<f64>,
     /// First gantry angle (degrees).
-    #[arg(long, value_name = "DEG", default_value_t = 0.0)]
+    #[arg(
+        long,
+        allow_hyphen_values = true,
+        value_name = "DEG",
+        default_value_t = 0.0
+    )]
     start: f64,
     /// Source-to-isocentre distance (mm).
-    #[arg(long, value_name = "MM", default_value_t = 1000.0)]
+    #[arg(
+        long,
+        allow_hyphen_values = true,
+        value_name = "MM",
+        default_value_t = 1000.0
+    )]
     sid: f64,
     /// Source-to-detector distance (mm).
-    #[arg(long, value_name = "MM", default_value_t = 1500.0)]
+    #[arg(
+        long,
+        allow_hyphen_values = true,
+        value_name = "MM",
+        default_value_t = 1500.0
+    )]
     sdd: f64,
     /// Rotation axis: y (RTK) or z (axial slices, scikit-image). Default: z for parallel
     /// and fan, y for cone; an XML file's medvox note, else y.
@@ -87,16 +102,15 @@ pub struct ProjectArgs {
     #[arg(long, value_name = "MM", default_value_t = 100.0)]
     phantom_scale: f64,
     /// Detector pixels `U,V` (default: 256,256 for cone; for parallel/fan, the volume's width or 256, and its slice count).
-    #[arg(long, value_delimiter = ',', num_args = 2, value_name = "U,V")]
+    #[arg(long, value_delimiter = ',', value_name = "U,V")]
     detector: Option<Vec<usize>>,
     /// Detector pixel spacing `DU,DV` in mm (default: the volume's x and z spacing, or 1).
-    #[arg(long, value_delimiter = ',', num_args = 2, value_name = "DU,DV")]
+    #[arg(long, value_delimiter = ',', value_name = "DU,DV")]
     detector_spacing: Option<Vec<f64>>,
     /// Physical (u, v) of detector pixel 0 (default: centred, −(n−1)/2·spacing).
     #[arg(
         long,
         value_delimiter = ',',
-        num_args = 2,
         value_name = "U0,V0",
         allow_hyphen_values = true
     )]
@@ -114,7 +128,6 @@ pub struct ProjectArgs {
     #[arg(
         long,
         value_delimiter = ',',
-        num_args = 3,
         value_name = "X,Y,Z",
         default_value = "256,256,256"
     )]
@@ -123,7 +136,6 @@ pub struct ProjectArgs {
     #[arg(
         long,
         value_delimiter = ',',
-        num_args = 3,
         value_name = "SX,SY,SZ",
         default_value = "1,1,1"
     )]
@@ -159,16 +171,15 @@ pub struct ReconArgs {
     )]
     filter: String,
     /// Output size in voxels (default: the detector's width, rows or width along the axis).
-    #[arg(long, value_delimiter = ',', num_args = 3, value_name = "X,Y,Z")]
+    #[arg(long, value_delimiter = ',', value_name = "X,Y,Z")]
     size: Option<Vec<usize>>,
     /// Output spacing in mm (default: detector spacing scaled to the isocentre).
-    #[arg(long, value_delimiter = ',', num_args = 3, value_name = "SX,SY,SZ")]
+    #[arg(long, value_delimiter = ',', value_name = "SX,SY,SZ")]
     spacing: Option<Vec<f64>>,
     /// Output origin (centre of voxel 0, mm; default: centred on the isocentre like the detector on its principal point).
     #[arg(
         long,
         value_delimiter = ',',
-        num_args = 3,
         value_name = "X,Y,Z",
         allow_hyphen_values = true
     )]
@@ -221,14 +232,12 @@ pub fn run_project(ctx: &Ctx, a: ProjectArgs) -> anyhow::Result<()> {
         d.validate()?;
         d
     } else {
-        let two = |v: &Option<Vec<usize>>| v.as_ref().map(|s| [s[0], s[1]]);
-        let twof = |v: &Option<Vec<f64>>| v.as_ref().map(|s| [s[0], s[1]]);
         detector_for(
             &geom,
             volume.as_ref().map(|v| (v.size(), v.geometry())),
-            two(&a.detector),
-            twof(&a.detector_spacing),
-            twof(&a.detector_origin),
+            fixed("--detector", &a.detector)?,
+            fixed("--detector-spacing", &a.detector_spacing)?,
+            fixed("--detector-origin", &a.detector_origin)?,
         )?
     };
     let phantom = match a.phantom {
@@ -259,11 +268,11 @@ pub fn run_project(ctx: &Ctx, a: ProjectArgs) -> anyhow::Result<()> {
     write(&output, stack)?;
     if let (Some(t), Some(p)) = (&a.truth, &phantom) {
         finite_pos("--truth-spacing", &a.truth_spacing)?;
-        let ts = [a.truth_size[0], a.truth_size[1], a.truth_size[2]];
-        let grid = medvox_recon::project::centred_grid(
-            ts,
-            [a.truth_spacing[0], a.truth_spacing[1], a.truth_spacing[2]],
-        )?;
+        let ts: [usize; 3] =
+            fixed("--truth-size", &Some(a.truth_size.clone()))?.unwrap_or_default();
+        let tsp: [f64; 3] =
+            fixed("--truth-spacing", &Some(a.truth_spacing.clone()))?.unwrap_or_default();
+        let grid = medvox_recon::project::centred_grid(ts, tsp)?;
         let vol = ctx.exec.install(|| rasterize(p, ts, grid))?;
         write(t, vol)?;
     }
@@ -273,6 +282,20 @@ pub fn run_project(ctx: &Ctx, a: ProjectArgs) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&j)?);
     }
     Ok(())
+}
+
+/// A comma-separated option of exactly `N` values.
+fn fixed<T: Copy, const N: usize>(
+    name: &str,
+    v: &Option<Vec<T>>,
+) -> anyhow::Result<Option<[T; N]>> {
+    v.as_ref()
+        .map(|s| {
+            <[T; N]>::try_from(s.as_slice()).map_err(|_| {
+                anyhow::anyhow!("{name} needs {N} comma-separated values, got {}", s.len())
+            })
+        })
+        .transpose()
 }
 
 /// `medvox reconstruct`.
@@ -285,14 +308,12 @@ pub fn run_reconstruct(ctx: &Ctx, a: ReconArgs) -> anyhow::Result<()> {
     for_method(&mut geom, a.method == Method::Fdk)?;
     let det = Detector::from_stack(proj.size(), proj.geometry());
     det.validate()?;
-    let three = |v: &Option<Vec<usize>>| v.as_ref().map(|s| [s[0], s[1], s[2]]);
-    let threef = |v: &Option<Vec<f64>>| v.as_ref().map(|s| [s[0], s[1], s[2]]);
     let (size, grid) = recon_grid(
         &geom,
         &det,
-        three(&a.size),
-        threef(&a.spacing),
-        threef(&a.origin),
+        fixed("--size", &a.size)?,
+        fixed("--spacing", &a.spacing)?,
+        fixed("--origin", &a.origin)?,
     )?;
     let (spacing, origin) = (grid.spacing, grid.origin);
     let t0 = Instant::now();
