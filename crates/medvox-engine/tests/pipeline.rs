@@ -14,7 +14,7 @@ fn write_phantom(dir: &Path) {
         ..Default::default()
     };
     let v: AnyVolume = medvox_core::phantom::ct_phantom(&spec).unwrap().into();
-    medvox_io::write(&dir.join("ct.nii.gz"), &v).unwrap();
+    medvox_io::write(dir.join("ct.nii.gz"), &v).unwrap();
 }
 
 const GOOD: &str = r#"
@@ -70,7 +70,7 @@ fn example_runs_and_matches_one_op_at_a_time() {
     // The same ops, one at a time, written with the same writers.
     let r = registry();
     let exec = Executor::default();
-    let ct = medvox_io::read(&d.path().join("ct.nii.gz"))
+    let ct = medvox_io::read(d.path().join("ct.nii.gz"))
         .unwrap()
         .into_first();
     let step = |spec: OpSpec, v: &AnyVolume| match r

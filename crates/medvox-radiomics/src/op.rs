@@ -38,8 +38,7 @@ medvox_ops::params! {
 impl RadiomicsParams {
     /// The extraction settings these parameters mean.
     pub fn settings(&self) -> Settings {
-        let mut s = Settings::default();
-        s.discretisation = if self.bin_count > 0 {
+        let discretisation = if self.bin_count > 0 {
             Discretisation::FixedBinNumber {
                 bins: self.bin_count,
             }
@@ -49,7 +48,10 @@ impl RadiomicsParams {
                 lower_bound: self.bin_lower_bound,
             }
         };
-        s
+        Settings {
+            discretisation,
+            ..Settings::default()
+        }
     }
 }
 
