@@ -147,6 +147,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // A value that parses but is not valid (NaN, out of range): bad input, one line, exit 1.
+        Err(e) if e.kind() == clap::error::ErrorKind::ValueValidation => {
+            let text = e.to_string();
+            let first = text.lines().next().unwrap_or_default();
+            guard::error_line(first.strip_prefix("error: ").unwrap_or(first));
+            return ExitCode::from(1);
+        }
+        Err(e) => e.exit(),
+    };
     guard::run(|| run(cli))
 }
