@@ -152,16 +152,18 @@ fn convert_and_info_json() {
     assert_eq!(o.status.code(), Some(1));
     assert!(!bad.exists());
     // bad pixel type
-    assert_eq!(
-        medvox(&[
-            "convert",
-            s(&src),
-            s(&d.join("x.nii")),
-            "--pixel-type",
-            "complex"
-        ])
-        .status
-        .code(),
-        Some(2)
+    // bad pixel type: an invalid value, so one `medvox: error:` line and exit 1
+    let o = medvox(&[
+        "convert",
+        s(&src),
+        s(&d.join("x.nii")),
+        "--pixel-type",
+        "complex",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.starts_with("medvox: error:") && err.trim_end().lines().count() == 1,
+        "{err}"
     );
 }
