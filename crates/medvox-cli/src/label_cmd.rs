@@ -57,18 +57,7 @@ enum LabelCmd {
 }
 
 fn read(ctx: &Ctx, path: &Path) -> anyhow::Result<AnyVolume> {
-    let image = crate::progress::spin(ctx.chatty, format!("reading {}", path.display()), || {
-        medvox::io::read(path)
-    })
-    .with_context(|| format!("cannot read {}", path.display()))?;
-    if image.volumes.len() > 1 && !ctx.quiet {
-        eprintln!(
-            "medvox: note: {} holds {} volumes; using volume 0",
-            path.display(),
-            image.volumes.len()
-        );
-    }
-    Ok(image.into_first())
+    crate::run_cmd::read_volume(ctx, "", path)
 }
 
 /// Runs `medvox label …`.
