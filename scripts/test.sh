@@ -40,6 +40,12 @@ cargo clippy --workspace --all-targets --release -q -- -D warnings
 cargo build --workspace --release
 cargo test --workspace --release -q
 
-# 4. Reference cross-checks with the release binary.
+# 4. The Python module (crates/medvox-py): an abi3 wheel built by maturin from the
+# same target/ (only the extension crate relinks), installed into the venv.
+rm -rf target/wheels
+.venv/bin/maturin build --release -q -m crates/medvox-py/Cargo.toml --out target/wheels
+.venv/bin/python -m pip install -q --disable-pip-version-check --force-reinstall --no-deps target/wheels/medvox-*.whl
+
+# 5. Reference cross-checks with the release binary and the Python module.
 MEDVOX_BIN="$PWD/target/release/medvox" .venv/bin/python -m pytest tests/reference -q
 echo "all tests passed"

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use medvox::core::AnyVolume;
 use medvox::filters::Filter;
 use medvox::gpu::{Device, GpuBackend};
-use medvox_ops::{Data, DynOutput, Inputs, OpSpec};
+use medvox_ops::{DynOutput, Inputs, OpSpec};
 use serde::Serialize;
 
 use crate::Ctx;
@@ -85,29 +85,6 @@ pub fn run(_ctx: &Ctx, a: Args) -> anyhow::Result<()> {
     }
 }
 
-/// Runs `filter` on the device chosen by `--device` (a note on stderr says which,
-/// unless `--quiet` or `--device cpu`).
-pub fn apply(ctx: &Ctx, filter: &Filter, vol: &AnyVolume) -> anyhow::Result<AnyVolume> {
-    if ctx.device == DeviceArg::Cpu {
-        return Ok(filter.apply(vol, &ctx.exec)?);
-    }
-    let (backend, note) = medvox::gpu::select(ctx.device.into(), filter, vol, &ctx.exec)?;
-    let say = |note: &str| {
-        if !ctx.quiet {
-            eprintln!("medvox: note: {}: {note}", filter.name());
-        }
-    };
-    say(&note);
-    match backend.apply(filter, vol) {
-        // Turned down at run time (e.g. more distinct values than the GPU histogram).
-        Err(e) if ctx.device == DeviceArg::Auto && e.is_unsupported() => {
-            say(&format!("device: cpu ({e})"));
-            Ok(filter.apply(vol, &ctx.exec)?)
-        }
-        r => Ok(r?),
-    }
-}
-
 #[derive(Debug, Serialize)]
 struct GpuReport {
     op: String,
@@ -178,73 +155,24 @@ pub fn bench(
     Ok(())
 }
 
-/// Runs an op spec on the device chosen by `--device`: filter ops through their
-/// library [`Filter`] (the GPU kernels are keyed by it), Otsu (without a mask)
-/// and connected components on the GPU, everything else on the CPU reference
-/// (`--device gpu`: an error; `auto`: a note).
+/// Runs an op spec on the device chosen by `--device` (medvox-engine's device
+/// runner: GPU kernels where an op has one); notes on stderr unless `--quiet`.
 pub fn run_spec(
     ctx: &Ctx,
     spec: &OpSpec,
     vol: &AnyVolume,
     aux: &BTreeMap<String, AnyVolume>,
 ) -> anyhow::Result<DynOutput> {
-    let r = medvox_engine::registry();
     let inputs = Inputs { main: vol, aux };
-    if ctx.device != DeviceArg::Cpu && aux.is_empty() {
-        if let Some(f) = medvox::filters::ops::library_filter(spec) {
-            let out = apply(ctx, &f?, vol)?;
-            return Ok(DynOutput {
-                data: Data::Volume(out),
-                report: serde_json::Value::Null,
-            });
-        }
-    }
-    match segment(ctx, spec, vol, aux)? {
-        Some(out) => Ok(out),
-        None => Ok(r.run(spec, &inputs, &ctx.exec)?),
-    }
-}
-
-/// The GPU side of the segmentation ops: Otsu (without a mask) and connected
-/// components run on the device chosen by `--device`; `None` means "run on the
-/// CPU" (`--device cpu`, or `auto` without an adapter or a GPU kernel for the op,
-/// with a note). Under `--device gpu` a missing adapter or kernel is an error.
-pub fn segment(
-    ctx: &Ctx,
-    spec: &OpSpec,
-    vol: &AnyVolume,
-    aux: &BTreeMap<String, AnyVolume>,
-) -> anyhow::Result<Option<DynOutput>> {
-    if ctx.device == DeviceArg::Cpu {
-        return Ok(None);
-    }
     let name = spec.op.as_str();
-    let note = |s: String| {
+    let mut note = |n: String| {
         if !ctx.quiet {
-            eprintln!("medvox: note: {name}: {s}");
+            eprintln!("medvox: note: {name}: {n}");
         }
     };
-    let kernel = match (name, aux.is_empty()) {
-        ("otsu", true) => medvox::gpu::volume::check_type(vol).map_err(anyhow::Error::from),
-        ("components", _) => Ok(()),
-        ("otsu", false) => Err(anyhow::anyhow!(
-            "{name}: no GPU kernel with a mask (use --device cpu or auto)"
-        )),
-        _ => Err(anyhow::anyhow!(
-            "{name}: no GPU kernel (use --device cpu or auto)"
-        )),
-    };
-    let gpu = kernel.and_then(|()| Ok(GpuBackend::new()?));
-    let gpu = match (gpu, ctx.device) {
-        (Ok(g), _) => g,
-        (Err(e), DeviceArg::Auto) => {
-            note(format!("device: cpu ({e})"));
-            return Ok(None);
-        }
-        (Err(e), _) => return Err(e),
-    };
-    note(format!("device: gpu ({})", gpu.context().info().name));
-    Ok(Some(segment_on(&gpu, spec, vol)?))
+    let (out, _) =
+        medvox_engine::device::run(spec, &inputs, &ctx.exec, ctx.device.into(), &mut note)?;
+    Ok(out)
 }
 
 /// Bins of Otsu's spec.
@@ -264,29 +192,6 @@ fn components_params(
     Ok(p.to_params()?)
 }
 
-/// Runs a segmentation op that has a GPU path (see [`segment`]) on `gpu`.
-fn segment_on(gpu: &GpuBackend, spec: &OpSpec, vol: &AnyVolume) -> anyhow::Result<DynOutput> {
-    let c = gpu.context();
-    Ok(match spec.op.as_str() {
-        "otsu" => {
-            let t = medvox::gpu::ops::otsu::otsu(c, vol, bins(spec))?;
-            DynOutput {
-                data: Data::Volume(t.mask.into()),
-                report: serde_json::json!({ "threshold": t.thresholds[0] }),
-            }
-        }
-        "components" => {
-            let l =
-                medvox::gpu::ops::components::components_host(c, vol, &components_params(spec)?)?;
-            DynOutput {
-                report: serde_json::json!({ "components": l.sizes.len(), "sizes": l.sizes }),
-                data: Data::Volume(l.labels.into()),
-            }
-        }
-        _ => anyhow::bail!("no GPU kernel for this segmentation op"),
-    })
-}
-
 /// `medvox bench segment otsu|components --device gpu|auto`: end-to-end times
 /// (upload, op, download, host numbering) and kernel times on a resident input
 /// (Otsu: range, histogram, threshold and the mask's readback; components: the
@@ -301,14 +206,15 @@ pub fn bench_segment(
 ) -> anyhow::Result<()> {
     use medvox::gpu::ops;
     let name = spec.op.as_str();
-    let quiet = Ctx {
-        quiet: true,
-        ..ctx.clone()
-    };
     // Errors (or falls back under auto) as the command does; the first run is the warm-up.
-    let Some(_) = segment(&quiet, spec, vol, &BTreeMap::new())? else {
-        anyhow::bail!("{name}: no GPU run (device: cpu)");
+    let none = BTreeMap::new();
+    let inputs = Inputs {
+        main: vol,
+        aux: &none,
     };
+    let (_, used) =
+        medvox_engine::device::run(spec, &inputs, &ctx.exec, ctx.device.into(), &mut |_| {})?;
+    anyhow::ensure!(used == "gpu", "{name}: no GPU run (device: cpu)");
     let gpu = GpuBackend::new()?;
     let c = gpu.context();
     let median = |v: &mut Vec<f64>| {
@@ -319,7 +225,7 @@ pub fn bench_segment(
     let (mut e2e, mut kernel) = (Vec::new(), Vec::new());
     for _ in 0..repeat {
         let t = std::time::Instant::now();
-        std::hint::black_box(segment_on(&gpu, spec, vol)?);
+        std::hint::black_box(medvox_engine::device::segment_on(&gpu, spec, vol)?);
         e2e.push(t.elapsed().as_secs_f64());
     }
     let fits = vol.len() as u64 * 4 <= c.max_binding();

@@ -2,9 +2,11 @@
 //!
 //! * [`registry`] — the one [`Registry`] of every op crate's ops, built from
 //!   [`BUILTIN`] (a new op crate adds one line there; see `medvox_ops`).
+//! * [`device`] — one spec on the CPU or the GPU (`--device`, `device=`).
 //! * [`pipeline`] — TOML pipelines: validation (step number and key in every
 //!   error, closest names), dry-run plans, runs with per-step reports and timings.
 
+pub mod device;
 pub mod pipeline;
 
 use std::sync::OnceLock;

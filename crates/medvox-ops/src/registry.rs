@@ -33,6 +33,8 @@ pub trait DynOp: Send + Sync {
     fn params(&self) -> Vec<ParamInfo>;
     /// Auxiliary inputs.
     fn aux(&self) -> Vec<AuxInfo>;
+    /// Whether it reports anything besides its output (its report type is not `()`).
+    fn has_report(&self) -> bool;
     /// Checks every key and value and returns the full parameter object (every
     /// default filled in): the canonical form of a spec.
     fn normalize(&self, params: &Map<String, Value>) -> Result<Map<String, Value>>;
@@ -91,6 +93,9 @@ impl<O: Op> DynOp for O {
     }
     fn aux(&self) -> Vec<AuxInfo> {
         Op::aux(self)
+    }
+    fn has_report(&self) -> bool {
+        std::mem::size_of::<O::Report>() != 0
     }
     fn normalize(&self, params: &Map<String, Value>) -> Result<Map<String, Value>> {
         let p = parse(self, params)?;
@@ -164,6 +169,8 @@ pub struct OpInfo {
     pub params: Vec<ParamInfo>,
     /// Auxiliary inputs.
     pub aux: Vec<AuxInfo>,
+    /// Whether a run returns a report besides its output (threshold, counts…).
+    pub report: bool,
 }
 
 impl Registry {
@@ -242,6 +249,7 @@ impl Registry {
                 doc: o.doc(),
                 params: o.params(),
                 aux: o.aux(),
+                report: o.has_report(),
             })
             .collect()
     }
