@@ -14,7 +14,8 @@ use crate::errors::Failure;
 /// row-major (column c is index axis c), as SimpleITK's `GetDirection()`.
 pub type Geom = ([f64; 3], [f64; 3], [f64; 9]);
 
-fn geometry(g: &Geom) -> Result<Geometry, Failure> {
+/// The geometry of a Python triple (validated).
+pub fn geometry(g: &Geom) -> Result<Geometry, Failure> {
     let d = g.2;
     let geom = Geometry {
         spacing: g.0,

@@ -106,6 +106,8 @@ fn classify(e: &(dyn std::error::Error + 'static)) -> Option<Class> {
                 classify(inner.as_ref()).or_else(|| inner.source().and_then(classify))
             }
             OpsError::UnknownOp { .. } | OpsError::Duplicate(_) => None,
+            // As Python reports an unexpected keyword argument.
+            OpsError::UnknownParam { .. } => Some(Class::Type),
             _ => Some(Class::Parameter),
         };
     }

@@ -223,6 +223,68 @@ fn spec_of(name: &str, params: &Bound<'_, PyDict>) -> PyResult<OpSpec> {
     Ok(spec)
 }
 
+/// What an op makes of an input of this shape (`(z, y, x)`), pixel type and
+/// geometry: `{"kind", "halo" (x, y, z), "output", "pixel_type", "size" (x, y,
+/// z)}` (the plan the Dask and streaming executors cut blocks from).
+#[pyfunction]
+fn bind<'py>(
+    py: Python<'py>,
+    name: &str,
+    params: &Bound<'py, PyDict>,
+    shape: [usize; 3],
+    pixel_type: &str,
+    geometry: Geom,
+) -> PyResult<Bound<'py, PyAny>> {
+    let spec = spec_of(name, params)?;
+    let info = volume_info(shape, pixel_type, &geometry)?;
+    let b = medvox_engine::registry()
+        .bind(&spec, &info)
+        .map_err(|e| Failure::from_error(&e))?;
+    let mut v = serde_json::to_value(&b).map_err(|e| Failure::from_error(&e))?;
+    v["halo"] = serde_json::json!(b.kind.halo());
+    value::to_py(py, &v)
+}
+
+fn volume_info(
+    shape: [usize; 3],
+    pixel_type: &str,
+    geometry: &Geom,
+) -> PyResult<medvox_ops::VolumeInfo> {
+    Ok(medvox_ops::VolumeInfo {
+        size: [shape[2], shape[1], shape[0]],
+        pixel_type: pixel_type
+            .parse()
+            .map_err(|e: medvox_core::CoreError| Failure::from_error(&e))?,
+        geometry: array::geometry(geometry)?,
+    })
+}
+
+/// The dry-run plan of pipeline text for inputs of these shapes, pixel types
+/// and geometries (name → `((z, y, x), pixel_type, geometry)`): one dict per step.
+#[pyfunction]
+#[allow(clippy::type_complexity)]
+fn plan_pipeline<'py>(
+    py: Python<'py>,
+    text: &str,
+    base: PathBuf,
+    inputs: BTreeMap<String, ([usize; 3], String, Geom)>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let registry = medvox_engine::registry();
+    let mut p = Pipeline::parse(registry, text, &base).map_err(|e| Failure::from_error(&e))?;
+    let mut infos = BTreeMap::new();
+    for (name, (shape, pt, g)) in &inputs {
+        infos.insert(name.clone(), volume_info(*shape, pt, g)?);
+        p.inputs.insert(name.clone(), PathBuf::from("<array>"));
+    }
+    p.check_names(registry)
+        .map_err(|e| Failure::from_error(&e))?;
+    let plan = p
+        .plan(registry, &infos)
+        .map_err(|e| Failure::from_error(&e))?;
+    let v = serde_json::to_value(&plan).map_err(|e| Failure::from_error(&e))?;
+    value::to_py(py, &v)
+}
+
 /// Runs one registry op: `(data, report, device)` where data is `(array,
 /// geometry)` for a volume, `{"columns", "rows"}` for a table, or `None`.
 #[pyfunction]
@@ -366,6 +428,8 @@ fn _medvox(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(normalize, m)?)?;
     m.add_function(wrap_pyfunction!(run_op, m)?)?;
     m.add_function(wrap_pyfunction!(run_pipeline, m)?)?;
+    m.add_function(wrap_pyfunction!(bind, m)?)?;
+    m.add_function(wrap_pyfunction!(plan_pipeline, m)?)?;
     m.add_function(wrap_pyfunction!(set_threads, m)?)?;
     m.add_function(wrap_pyfunction!(get_threads, m)?)?;
     Ok(())
