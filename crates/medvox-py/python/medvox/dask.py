@@ -93,12 +93,30 @@ def apply(
 
 # -- connected components ----------------------------------------------------------
 def _label_block(block, connectivity):
-    labels, report = ops.components(block, connectivity=connectivity, order="raster")
-    return labels.astype(np.uint64), report["components"]
+    labels, _ = ops.components(block, connectivity=connectivity, order="raster")
+    return labels.astype(np.uint64)
 
 
-def _offsets(counts) -> np.ndarray:
-    return np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.uint64)
+def _materialized(darr, fn, *args, name):
+    """`fn` on every chunk as a plain (non-blockwise) graph layer: Dask does not
+    fuse it into its consumers, so each chunk is computed once however many
+    consumers it has."""
+    import dask.array as da
+    from dask.base import tokenize
+    from dask.highlevelgraph import HighLevelGraph
+
+    key = f"{name}-{tokenize(darr, fn.__name__, args)}"
+    dsk = {(key, *idx): (fn, (darr.name, *idx), *args) for idx in np.ndindex(darr.numblocks)}
+    graph = HighLevelGraph.from_collections(key, dsk, dependencies=[darr])
+    return da.Array(graph, key, chunks=darr.chunks, dtype=np.uint64)
+
+
+def _block_max(block):
+    return np.full((1, 1, 1), block.max() if block.size else 0, np.uint64)
+
+
+def _add_offset(labels, offset):
+    return np.where(labels != 0, labels + offset.reshape(()), 0).astype(np.uint64)
 
 
 def _shifts(connectivity: int) -> list:
@@ -133,7 +151,7 @@ def _resolve(pairs, total):
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
-    n = int(total) + 1
+    n = int(np.asarray(total).ravel()[0]) + 1
     if len(pairs):
         g = coo_matrix((np.ones(len(pairs), np.int8), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
     else:
@@ -167,22 +185,14 @@ def label(darr, *, connectivity: int = 26):
         raise ParameterError(f"connectivity {connectivity}: expected 6, 18 or 26")
     if darr.ndim != 3:
         raise TypeError(f"expected a 3D (z, y, x) dask array, got {darr.ndim}D")
-    blocks = darr.to_delayed()
-    shape = blocks.shape
-    labelled = {}
-    counts = []
-    for idx in np.ndindex(shape):
-        r = dask.delayed(_label_block, nout=2)(blocks[idx], connectivity)
-        labelled[idx] = r[0]
-        counts.append(r[1])
-    offsets = dask.delayed(_offsets)(counts)
-    total = dask.delayed(lambda c: int(np.sum(c)))(counts)
-    arrays = np.empty(shape, dtype=object)
-    for i, idx in enumerate(np.ndindex(shape)):
-        unique = dask.delayed(_shift_labels)(labelled[idx], offsets, i)
-        bs = tuple(darr.chunks[a][idx[a]] for a in range(3))
-        arrays[idx] = da.from_delayed(unique, shape=bs, dtype=np.uint64)
-    provisional = da.block(arrays.tolist())
+    # Chunk labels (1..n in raster order, so a chunk's count is its maximum),
+    # made unique by adding the count of the chunks before (C order).
+    local = _materialized(darr, _label_block, connectivity, name="medvox-label-chunks")
+    counts = local.map_blocks(_block_max, chunks=(1, 1, 1), dtype=np.uint64)
+    flat = counts.ravel()
+    offsets = (da.cumsum(flat) - flat).reshape(counts.shape).rechunk(1)
+    (total,) = flat.sum().reshape((1,)).to_delayed(optimize_graph=False)
+    provisional = da.map_blocks(_add_offset, local, offsets, dtype=np.uint64)
     # Pairs across every chunk boundary plane, along each axis.
     pairs = []
     for axis in range(3):
@@ -191,21 +201,17 @@ def label(darr, *, connectivity: int = 26):
             sl = [slice(None)] * 3
             sl[axis] = slice(int(e) - 1, int(e) + 1)
             slab = da.moveaxis(provisional[tuple(sl)], axis, 0)
-            pairs.append(dask.delayed(_face_pairs)(slab, connectivity))
+            # One chunk, handed over as it is (delayed(array) would copy the graph).
+            (whole,) = slab.rechunk(slab.shape).to_delayed(optimize_graph=False).ravel()
+            pairs.append(dask.delayed(_face_pairs)(whole, connectivity))
     lut = dask.delayed(_resolve)(dask.delayed(_concat)(pairs), total)
-    parts = provisional.to_delayed()
+    parts = provisional.to_delayed(optimize_graph=False)
+    shape = parts.shape
     out = np.empty(shape, dtype=object)
     for idx in np.ndindex(shape):
         bs = tuple(darr.chunks[a][idx[a]] for a in range(3))
         out[idx] = da.from_delayed(dask.delayed(_relabel)(parts[idx], lut), shape=bs, dtype=np.uint32)
     return da.block(out.tolist())
-
-
-def _shift_labels(labels, offsets, i):
-    out = labels
-    nz = out != 0
-    out[nz] += offsets[i]
-    return out
 
 
 def _concat(pairs):
