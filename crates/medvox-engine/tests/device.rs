@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use medvox_core::{AnyVolume, Executor, Geometry, Volume};
+use medvox_core::{AnyVolume, Executor, Geometry, Pixel, Volume};
 use medvox_engine::device::{run, Device};
 use medvox_ops::{Data, DynOutput, Inputs, OpSpec};
 use serde_json::{json, Value};
@@ -68,7 +68,7 @@ fn input(op: &str) -> AnyVolume {
 fn as_f64(d: &Data) -> Vec<f64> {
     match d {
         Data::Volume(v) => {
-            medvox_core::with_volume!(v, v => v.as_slice().iter().map(|&x| x as f64).collect())
+            medvox_core::with_volume!(v, v => v.as_slice().iter().map(|x| x.to_f64()).collect())
         }
         _ => panic!("not a volume"),
     }
