@@ -79,6 +79,13 @@ SW_MODEL = SHARED / "models/sliding_window/tiny_unet3d.onnx"
 # op -> (input, {parameter: value}, {aux input: file}). Values are given to Python
 # as they are and to the CLI as `--name value` (lists of triples: repeated options).
 CASES = {
+    "add": ("ct", {"value": 2.5}, {}),
+    "subtract": ("ct", {}, {"image": "moving"}),
+    "multiply": ("ct", {"value": -0.5}, {}),
+    "divide": ("ct", {}, {"image": "labels"}),
+    "min": ("ct", {"value": 0.0}, {}),
+    "max": ("ct", {}, {"image": "moving"}),
+    "mask": ("ct", {"outside": -1000.0}, {"mask": "mask"}),
     "bilateral": ("ct", {"domain_sigma": 1.5, "range_sigma": 200.0}, {}),
     "black-tophat": ("ct", {"radius": 1}, {}),
     "canny": ("ct", {"variance": 1.0, "lower": 50.0, "upper": 150.0}, {}),

@@ -145,6 +145,8 @@ fn spec_for(name: &str) -> OpSpec {
         "warp" => s.with("transform", serde_json::json!([tfm_file()])),
         "project" => s.with("angles", 12),
         "fdk" => s.with("geometry", "cone"),
+        "add" | "subtract" | "multiply" | "min" | "max" => s.with("value", 100.0),
+        "divide" => s.with("value", 3.0),
         _ => s,
     }
 }
@@ -177,6 +179,9 @@ fn aux_for(name: &str, vol: &AnyVolume) -> BTreeMap<String, AnyVolume> {
     }
     if name == "register" {
         m.insert("moving".into(), vol.clone());
+    }
+    if name == "mask" {
+        m.insert("mask".into(), vol.clone());
     }
     m
 }
@@ -222,7 +227,12 @@ fn every_op_runs_and_local_ops_are_block_plan_invariant() {
             let tasks: Vec<BlockTask> = serde_json::from_str(&json).unwrap();
             for t in &tasks {
                 let padded = medvox_ops::crop(&vol, &t.padded());
-                let got = t.run(r, &padded, &BTreeMap::new(), &exec).unwrap();
+                // Auxiliary volumes on the input's grid are cut the same way.
+                let aux_block: BTreeMap<String, AnyVolume> = aux
+                    .iter()
+                    .map(|(k, v)| (k.clone(), medvox_ops::crop(v, &t.padded())))
+                    .collect();
+                let got = t.run(r, &padded, &aux_block, &exec).unwrap();
                 let want = medvox_ops::crop(&whole, &t.region);
                 // Bit-identical voxels (the origin is recomputed, so compare voxels and type).
                 assert_eq!(got.pixel_type(), want.pixel_type(), "{}", op.name());

@@ -32,6 +32,7 @@
 //!
 //! Boundary rule everywhere: edge replicate (ITK ZeroFluxNeumann = scipy `nearest`).
 
+pub mod arith;
 pub mod bilateral;
 pub mod cast;
 pub mod clahe;

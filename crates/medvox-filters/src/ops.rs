@@ -38,6 +38,10 @@ pub fn register(r: &mut Registry) {
     r.add(filter("gradient-magnitude", "Gradient magnitude by central differences (per mm with the voxel spacing), edge replicate; f32 out (f64 for f64 in). SimpleITK GradientMagnitude.", |p: &SpacingParams| Ok(Filter::GradientMagnitude(GradientMagnitudeParams { use_spacing: !p.voxel_units })), |_, _| Ok(Kind::local([1; 3])), real));
     r.add(filter("laplacian", "Laplacian by second differences (per mm² with the voxel spacing), edge replicate; f32 out (f64 for f64 in). SimpleITK Laplacian, scipy laplace(mode='nearest').", |p: &SpacingParams| Ok(Filter::Laplacian(LaplacianParams { use_spacing: !p.voxel_units })), |_, _| Ok(Kind::local([1; 3])), real));
     r.add(filter("sobel", "Sobel gradient magnitude (scipy's separable 3D Sobel, voxel units), edge replicate; f32 out (f64 for f64 in).", |_: &NoParams| Ok(Filter::Sobel), |_, _| Ok(Kind::local([1; 3])), real));
+    for a in crate::arith::ARITH {
+        r.add(a);
+    }
+    r.add(crate::arith::MaskOp);
     for (name, op, doc) in [
         ("erode", MorphOp::Erode, "Erosion (minimum over the structuring element; --binary: the element fits in the mask); keeps the pixel type."),
         ("dilate", MorphOp::Dilate, "Dilation (maximum over the structuring element; --binary: the element touches the mask); keeps the pixel type."),

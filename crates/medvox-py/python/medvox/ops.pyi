@@ -15,7 +15,11 @@ _Device = Literal["cpu", "gpu", "auto"]
 def list() -> builtins.list[dict[str, Any]]: ...
 def info(name: str) -> dict[str, Any]: ...
 
-__all__ = ['list', 'info', 'bilateral', 'black_tophat', 'brain_extract', 'canny', 'cast', 'clahe', 'clamp', 'close', 'components', 'confidence_connected', 'curvature_diffusion', 'dilate', 'distance', 'equalize', 'erode', 'fbp', 'fdk', 'fill_holes', 'gaussian', 'gradient_diffusion', 'gradient_magnitude', 'gradient_magnitude_gaussian', 'huang', 'infer', 'isodata', 'keep_largest', 'label_compare', 'label_fill_holes', 'label_stats', 'laplacian', 'li', 'log', 'mean', 'median', 'multi_otsu', 'neighborhood_connected', 'open', 'otsu', 'project', 'radiomics', 'region_grow', 'register', 'relabel', 'resample', 'rescale', 'sobel', 'threshold', 'threshold_mean', 'triangle', 'unsharp_mask', 'warp', 'watershed', 'white_tophat', 'window', 'yen', 'zscore']
+__all__ = ['list', 'info', 'add', 'bilateral', 'black_tophat', 'brain_extract', 'canny', 'cast', 'clahe', 'clamp', 'close', 'components', 'confidence_connected', 'curvature_diffusion', 'dilate', 'distance', 'divide', 'equalize', 'erode', 'fbp', 'fdk', 'fill_holes', 'gaussian', 'gradient_diffusion', 'gradient_magnitude', 'gradient_magnitude_gaussian', 'huang', 'infer', 'isodata', 'keep_largest', 'label_compare', 'label_fill_holes', 'label_stats', 'laplacian', 'li', 'log', 'mask', 'max', 'mean', 'median', 'min', 'multi_otsu', 'multiply', 'neighborhood_connected', 'open', 'otsu', 'project', 'radiomics', 'region_grow', 'register', 'relabel', 'resample', 'rescale', 'sobel', 'subtract', 'threshold', 'threshold_mean', 'triangle', 'unsharp_mask', 'warp', 'watershed', 'white_tophat', 'window', 'yen', 'zscore']
+
+def add(input: _T, /, *, value: float | None = ..., image: _Aux | None = None, device: _Device | None = None, threads: int | None = None) -> _T:
+    """Voxel-wise x + (--value or --image); f32 out (f64 if either is f64). fslmaths -add, c3d -add."""
+    ...
 
 def bilateral(input: _T, /, *, domain_sigma: float | tuple[float, float, float] = ..., range_sigma: float = ..., radius: int | tuple[int, int, int] | None = ..., range_samples: int = ..., device: _Device | None = None, threads: int | None = None) -> _T:
     """Bilateral filter (SimpleITK Bilateral: Gaussian in space times ITK's range-Gaussian table), edge replicate; f32 out (f64 for f64 in)."""
@@ -67,6 +71,10 @@ def dilate(input: _T, /, *, radius: int | tuple[int, int, int] = ..., kernel: Li
 
 def distance(input: _T, /, *, signed: bool = ..., voxel_units: bool = ..., device: _Device | None = None, threads: int | None = None) -> _T:
     """Exact Euclidean distance (mm) of each voxel ≠ 0 to the nearest 0 voxel; --signed: SimpleITK SignedMaurerDistanceMap (inside negative); f32 out. scipy distance_transform_edt."""
+    ...
+
+def divide(input: _T, /, *, value: float | None = ..., image: _Aux | None = None, device: _Device | None = None, threads: int | None = None) -> _T:
+    """Voxel-wise x / (--value or --image), IEEE division (x/0 = ±inf, 0/0 = NaN) as numpy; f32 out (f64 if either is f64). fslmaths -div."""
     ...
 
 def equalize(input: _T, /, *, bins: int = ..., mask: _Aux | None = None, device: _Device | None = None, threads: int | None = None) -> _T:
@@ -145,6 +153,14 @@ def log(input: _T, /, *, sigma: float | tuple[float, float, float] | None = ...,
     """Laplacian of Gaussian (scipy gaussian_laplace; per mm² with --sigma, per voxel² with --sigma-voxels); f32 out (f64 for f64 in)."""
     ...
 
+def mask(input: _T, /, *, outside: float = ..., mask: _Aux | None = None, device: _Device | None = None, threads: int | None = None) -> _T:
+    """The input where --mask ≠ 0, --outside (default 0) elsewhere; keeps the pixel type. fslmaths -mas, SimpleITK Mask."""
+    ...
+
+def max(input: _T, /, *, value: float | None = ..., image: _Aux | None = None, device: _Device | None = None, threads: int | None = None) -> _T:
+    """Voxel-wise maximum of x and (--value or --image) (NaN if either is NaN, as numpy.maximum); f32 out (f64 if either is f64). fslmaths -max."""
+    ...
+
 def mean(input: _T, /, *, radius: int | tuple[int, int, int] = ..., device: _Device | None = None, threads: int | None = None) -> _T:
     """Box mean over a (2r+1)³ window (radius per axis), edge replicate; f32 out (f64 for f64 in). SimpleITK Mean, scipy uniform_filter(mode='nearest')."""
     ...
@@ -153,8 +169,16 @@ def median(input: _T, /, *, radius: int | tuple[int, int, int] = ..., device: _D
     """Median over a (2r+1)³ box (radius per axis), edge replicate; keeps the pixel type. SimpleITK Median, scipy median_filter(mode='nearest')."""
     ...
 
+def min(input: _T, /, *, value: float | None = ..., image: _Aux | None = None, device: _Device | None = None, threads: int | None = None) -> _T:
+    """Voxel-wise minimum of x and (--value or --image) (NaN if either is NaN, as numpy.minimum); f32 out (f64 if either is f64). fslmaths -min."""
+    ...
+
 def multi_otsu(input: _T, /, *, classes: int = ..., bins: int = ..., mask: _Aux | None = None, device: _Device | None = None, threads: int | None = None) -> tuple[_T, dict[str, Any]]:
     """Multi-Otsu: K classes, labels 0..K-1 (SimpleITK OtsuMultipleThresholds); u8 out; reports the thresholds."""
+    ...
+
+def multiply(input: _T, /, *, value: float | None = ..., image: _Aux | None = None, device: _Device | None = None, threads: int | None = None) -> _T:
+    """Voxel-wise x · (--value or --image); f32 out (f64 if either is f64). fslmaths -mul, c3d -scale."""
     ...
 
 def neighborhood_connected(input: _T, /, *, seed: builtins.list[int | tuple[int, int, int]] | tuple[int | tuple[int, int, int], ...] = ..., seed_mm: builtins.list[float | tuple[float, float, float]] | tuple[float | tuple[float, float, float], ...] = ..., connectivity: int = ..., lower: float | None = ..., upper: float | None = ..., multiplier: float = ..., iterations: int = ..., radius: int | tuple[int, int, int] = ..., device: _Device | None = None, threads: int | None = None) -> tuple[_T, dict[str, Any]]:
@@ -199,6 +223,10 @@ def rescale(input: _T, /, *, min: float = ..., max: float = ..., device: _Device
 
 def sobel(input: _T, /, *, device: _Device | None = None, threads: int | None = None) -> _T:
     """Sobel gradient magnitude (scipy's separable 3D Sobel, voxel units), edge replicate; f32 out (f64 for f64 in)."""
+    ...
+
+def subtract(input: _T, /, *, value: float | None = ..., image: _Aux | None = None, device: _Device | None = None, threads: int | None = None) -> _T:
+    """Voxel-wise x − (--value or --image); f32 out (f64 if either is f64). fslmaths -sub."""
     ...
 
 def threshold(input: _T, /, *, lower: float | None = ..., upper: float | None = ..., device: _Device | None = None, threads: int | None = None) -> _T:
