@@ -407,6 +407,8 @@ mod tests {
             "components" => vec!["--connectivity", "6", "--order", "size"],
             "canny" => vec!["--lower", "1", "--upper", "2"],
             "watershed" => vec!["--level", "3"],
+            "mask" => vec!["--mask", "m.nii", "--outside", "-1"],
+            "add" | "divide" => vec!["--value", "2.5"],
             _ => vec![],
         }
     }
