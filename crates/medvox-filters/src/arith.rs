@@ -1,7 +1,7 @@
 //! Voxel-wise arithmetic with a constant or a second image on the same grid
 //! (c3d `-add`/`-scale`, fslmaths `-add -sub -mul -div -min -max`), and masking
 //! (fslmaths `-mas`). `add`, `subtract`, `multiply`, `divide`, `min`, `max`:
-//! f32 out (f64 when either side is f64), computed in f64 and rounded once;
+//! f32 out (f64 for an f64 input), computed in f64 and rounded once;
 //! x/0 follows IEEE (±inf, NaN for 0/0), as numpy. `mask`: keeps the pixel type,
 //! voxels where the mask is 0 become `outside`.
 
@@ -35,7 +35,6 @@ fn operand<'a>(
     input: &VolumeInfo,
 ) -> medvox_ops::Result<Option<&'a AnyVolume>> {
     match (value, image) {
-        (Some(v), None) if v.is_nan() => Err(OpsError::invalid(op, "--value is NaN")),
         (Some(_), None) => Ok(None),
         (None, Some(img)) => {
             same_grid(op, "image", img, input)?;
@@ -91,12 +90,12 @@ pub struct Arith {
 
 /// The arithmetic ops, each one registered.
 pub const ARITH: [Arith; 6] = [
-    Arith { name: "add", doc: "Voxel-wise x + (--value or --image); f32 out (f64 if either is f64). fslmaths -add, c3d -add.", f: |a, b| a + b },
-    Arith { name: "subtract", doc: "Voxel-wise x − (--value or --image); f32 out (f64 if either is f64). fslmaths -sub.", f: |a, b| a - b },
-    Arith { name: "multiply", doc: "Voxel-wise x · (--value or --image); f32 out (f64 if either is f64). fslmaths -mul, c3d -scale.", f: |a, b| a * b },
-    Arith { name: "divide", doc: "Voxel-wise x / (--value or --image), IEEE division (x/0 = ±inf, 0/0 = NaN) as numpy; f32 out (f64 if either is f64). fslmaths -div.", f: |a, b| a / b },
-    Arith { name: "min", doc: "Voxel-wise minimum of x and (--value or --image) (NaN if either is NaN, as numpy.minimum); f32 out (f64 if either is f64). fslmaths -min.", f: |a, b| if a.is_nan() || b.is_nan() { f64::NAN } else { a.min(b) } },
-    Arith { name: "max", doc: "Voxel-wise maximum of x and (--value or --image) (NaN if either is NaN, as numpy.maximum); f32 out (f64 if either is f64). fslmaths -max.", f: |a, b| if a.is_nan() || b.is_nan() { f64::NAN } else { a.max(b) } },
+    Arith { name: "add", doc: "Voxel-wise x + (--value or --image); f32 out (f64 for f64 in). fslmaths -add, c3d -add.", f: |a, b| a + b },
+    Arith { name: "subtract", doc: "Voxel-wise x − (--value or --image); f32 out (f64 for f64 in). fslmaths -sub.", f: |a, b| a - b },
+    Arith { name: "multiply", doc: "Voxel-wise x · (--value or --image); f32 out (f64 for f64 in). fslmaths -mul, c3d -scale.", f: |a, b| a * b },
+    Arith { name: "divide", doc: "Voxel-wise x / (--value or --image), IEEE division (x/0 = ±inf, 0/0 = NaN) as numpy; f32 out (f64 for f64 in). fslmaths -div.", f: |a, b| a / b },
+    Arith { name: "min", doc: "Voxel-wise minimum of x and (--value or --image) (NaN if either is NaN, as numpy.minimum); f32 out (f64 for f64 in). fslmaths -min.", f: |a, b| if a.is_nan() || b.is_nan() { f64::NAN } else { a.min(b) } },
+    Arith { name: "max", doc: "Voxel-wise maximum of x and (--value or --image) (NaN if either is NaN, as numpy.maximum); f32 out (f64 for f64 in). fslmaths -max.", f: |a, b| if a.is_nan() || b.is_nan() { f64::NAN } else { a.max(b) } },
 ];
 
 impl Op for Arith {

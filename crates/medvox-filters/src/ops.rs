@@ -95,7 +95,8 @@ pub fn register(r: &mut Registry) {
 const GAUSSIAN_DOC: &str = "Gaussian: exact sampled kernel (scipy gaussian_filter, truncated at 4σ) or --method recursive (ITK's IIR, SimpleITK SmoothingRecursiveGaussian); edge replicate; f32 out (f64 for f64 in).";
 
 /// Output type: f32, f64 for f64 input.
-fn real<P>(_: &P, t: PixelType) -> PixelType {
+/// f64 for f64 input, else f32 (the output type of the real-valued filters).
+pub(crate) fn real<P>(_: &P, t: PixelType) -> PixelType {
     if t == PixelType::F64 {
         PixelType::F64
     } else {

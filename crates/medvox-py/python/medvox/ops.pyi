@@ -18,7 +18,7 @@ def info(name: str) -> dict[str, Any]: ...
 __all__ = ['list', 'info', 'add', 'bilateral', 'black_tophat', 'brain_extract', 'canny', 'cast', 'clahe', 'clamp', 'close', 'components', 'confidence_connected', 'curvature_diffusion', 'dilate', 'distance', 'divide', 'equalize', 'erode', 'fbp', 'fdk', 'fill_holes', 'gaussian', 'gradient_diffusion', 'gradient_magnitude', 'gradient_magnitude_gaussian', 'huang', 'infer', 'isodata', 'keep_largest', 'label_compare', 'label_fill_holes', 'label_stats', 'laplacian', 'li', 'log', 'mask', 'max', 'mean', 'median', 'min', 'multi_otsu', 'multiply', 'neighborhood_connected', 'open', 'otsu', 'project', 'radiomics', 'region_grow', 'register', 'relabel', 'resample', 'rescale', 'sobel', 'subtract', 'threshold', 'threshold_mean', 'triangle', 'unsharp_mask', 'warp', 'watershed', 'white_tophat', 'window', 'yen', 'zscore']
 
 def add(input: _T, /, *, value: float | None = ..., image: _Aux | None = None, device: _Device | None = None, threads: int | None = None) -> _T:
-    """Voxel-wise x + (--value or --image); f32 out (f64 if either is f64). fslmaths -add, c3d -add."""
+    """Voxel-wise x + (--value or --image); f32 out (f64 for f64 in). fslmaths -add, c3d -add."""
     ...
 
 def bilateral(input: _T, /, *, domain_sigma: float | tuple[float, float, float] = ..., range_sigma: float = ..., radius: int | tuple[int, int, int] | None = ..., range_samples: int = ..., device: _Device | None = None, threads: int | None = None) -> _T:
@@ -74,7 +74,7 @@ def distance(input: _T, /, *, signed: bool = ..., voxel_units: bool = ..., devic
     ...
 
 def divide(input: _T, /, *, value: float | None = ..., image: _Aux | None = None, device: _Device | None = None, threads: int | None = None) -> _T:
-    """Voxel-wise x / (--value or --image), IEEE division (x/0 = ±inf, 0/0 = NaN) as numpy; f32 out (f64 if either is f64). fslmaths -div."""
+    """Voxel-wise x / (--value or --image), IEEE division (x/0 = ±inf, 0/0 = NaN) as numpy; f32 out (f64 for f64 in). fslmaths -div."""
     ...
 
 def equalize(input: _T, /, *, bins: int = ..., mask: _Aux | None = None, device: _Device | None = None, threads: int | None = None) -> _T:
@@ -158,7 +158,7 @@ def mask(input: _T, /, *, outside: float = ..., mask: _Aux | None = None, device
     ...
 
 def max(input: _T, /, *, value: float | None = ..., image: _Aux | None = None, device: _Device | None = None, threads: int | None = None) -> _T:
-    """Voxel-wise maximum of x and (--value or --image) (NaN if either is NaN, as numpy.maximum); f32 out (f64 if either is f64). fslmaths -max."""
+    """Voxel-wise maximum of x and (--value or --image) (NaN if either is NaN, as numpy.maximum); f32 out (f64 for f64 in). fslmaths -max."""
     ...
 
 def mean(input: _T, /, *, radius: int | tuple[int, int, int] = ..., device: _Device | None = None, threads: int | None = None) -> _T:
@@ -170,7 +170,7 @@ def median(input: _T, /, *, radius: int | tuple[int, int, int] = ..., device: _D
     ...
 
 def min(input: _T, /, *, value: float | None = ..., image: _Aux | None = None, device: _Device | None = None, threads: int | None = None) -> _T:
-    """Voxel-wise minimum of x and (--value or --image) (NaN if either is NaN, as numpy.minimum); f32 out (f64 if either is f64). fslmaths -min."""
+    """Voxel-wise minimum of x and (--value or --image) (NaN if either is NaN, as numpy.minimum); f32 out (f64 for f64 in). fslmaths -min."""
     ...
 
 def multi_otsu(input: _T, /, *, classes: int = ..., bins: int = ..., mask: _Aux | None = None, device: _Device | None = None, threads: int | None = None) -> tuple[_T, dict[str, Any]]:
@@ -178,7 +178,7 @@ def multi_otsu(input: _T, /, *, classes: int = ..., bins: int = ..., mask: _Aux 
     ...
 
 def multiply(input: _T, /, *, value: float | None = ..., image: _Aux | None = None, device: _Device | None = None, threads: int | None = None) -> _T:
-    """Voxel-wise x · (--value or --image); f32 out (f64 if either is f64). fslmaths -mul, c3d -scale."""
+    """Voxel-wise x · (--value or --image); f32 out (f64 for f64 in). fslmaths -mul, c3d -scale."""
     ...
 
 def neighborhood_connected(input: _T, /, *, seed: builtins.list[int | tuple[int, int, int]] | tuple[int | tuple[int, int, int], ...] = ..., seed_mm: builtins.list[float | tuple[float, float, float]] | tuple[float | tuple[float, float, float], ...] = ..., connectivity: int = ..., lower: float | None = ..., upper: float | None = ..., multiplier: float = ..., iterations: int = ..., radius: int | tuple[int, int, int] = ..., device: _Device | None = None, threads: int | None = None) -> tuple[_T, dict[str, Any]]:
@@ -226,7 +226,7 @@ def sobel(input: _T, /, *, device: _Device | None = None, threads: int | None = 
     ...
 
 def subtract(input: _T, /, *, value: float | None = ..., image: _Aux | None = None, device: _Device | None = None, threads: int | None = None) -> _T:
-    """Voxel-wise x − (--value or --image); f32 out (f64 if either is f64). fslmaths -sub."""
+    """Voxel-wise x − (--value or --image); f32 out (f64 for f64 in). fslmaths -sub."""
     ...
 
 def threshold(input: _T, /, *, lower: float | None = ..., upper: float | None = ..., device: _Device | None = None, threads: int | None = None) -> _T:
